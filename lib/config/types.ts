@@ -1,0 +1,52 @@
+/**
+ * fleetscan's configuration: what `cdk.json` context (and `-c key=value`) sets, validated once at synth by
+ * lib/config/config.ts, and handed to the Lambdas as the FLEETSCAN_CONFIG environment variable (JSON),
+ * where the same validator reads it again at cold start.
+ */
+import type { Thresholds } from '../core/policy.ts';
+import type { RemediationAction } from '../core/report.ts';
+
+export interface TargetTag {
+  /** EC2/SSM tag key the nodes carry, e.g. `fleetscan`. */
+  readonly tagKey: string;
+  /** Accepted values, e.g. `['enabled']`. */
+  readonly tagValues: readonly string[];
+}
+
+export interface RemediationPolicy {
+  /** Whether the collector remediates at all. @default true */
+  readonly enabled: boolean;
+  /** What the remediate document does. @default 'compact-node' (falls back to 'compact' when the node is not known) */
+  readonly action: RemediationAction;
+  /** Send the remediate document with dryRun=true: measured, nothing written on the node. @default true */
+  readonly dryRun: boolean;
+  /** Minimum time between two remediations of one node, in seconds (context takes '6h', '30m', '1d'). @default 6h */
+  readonly cooldownSeconds: number;
+  /** Most nodes one scan may remediate. @default 5 */
+  readonly maxNodesPerScan: number;
+  /** Remediations without effect, in a row, after which a node is left alone until an operator clears it. @default 2 */
+  readonly maxNoEffect: number;
+  /** Instance tag that opts a node out: key=value. @default fleetscan:remediate=false */
+  readonly optOutTag: { readonly key: string; readonly value: string };
+}
+
+export interface FleetscanConfig {
+  /** EventBridge Scheduler expression. @default 'rate(15 minutes)' */
+  readonly schedule: string;
+  /** Nodes to scan, as SendCommand tag targets (at most 5). @default [{ tagKey: 'fleetscan', tagValues: ['enabled'] }] */
+  readonly targets: readonly TargetTag[];
+  /** SendCommand MaxConcurrency: a number or a percentage. @default '25%' */
+  readonly maxConcurrency: string;
+  /** SendCommand MaxErrors: a number or a percentage. @default '100%' (the gather is read-only; one bad node must not stop the rest) */
+  readonly maxErrors: string;
+  /** SendCommand TimeoutSeconds: how long a node may take to pick the command up. @default 600 */
+  readonly deliveryTimeoutSeconds: number;
+  /** The documents' execution timeout. @default 60 */
+  readonly executionTimeoutSeconds: number;
+  readonly thresholds: Thresholds;
+  readonly remediation: RemediationPolicy;
+  /** History kept, in days (DynamoDB TTL). @default 90 */
+  readonly retentionDays: number;
+  /** E-mail addresses subscribed to the topic. @default [] */
+  readonly notificationEmails: readonly string[];
+}
