@@ -162,7 +162,6 @@ function text(line: Line, max: number): string {
 }
 
 function addZone(reader: ZoneRowReader, line: Line): void {
-  checkRowShape(line.no, line.args.join(' '), 'zone');
   const [node = '', zone, ...counts] = line.args;
   if (zone === undefined) {
     throw new ParseError('too-few-fields', line.no, line.raw.trim(), "expected 'zone <node> <zone> <counts...>'");
