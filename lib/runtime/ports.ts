@@ -68,7 +68,8 @@ export interface Notification {
   /** Fewer than 100 characters, one line, sanitized. */
   readonly subject: string;
   readonly body: string;
-  readonly severity: Level;
+  /** The worst status the message reports (ERROR: nodes that could not be judged, or a failed remediation). */
+  readonly severity: NodeStatus;
   readonly scanId: string;
 }
 
@@ -84,6 +85,21 @@ export interface OptOutSource {
 export interface Clock {
   now(): Date;
 }
+
+/** Structured logging the runtime needs; Powertools' Logger satisfies it. Attributes are ids and counts, never events. */
+export interface RuntimeLogger {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** Metric sink (EMF in Lambda); names are fleetscan's: NodesScanned, NodesOK/WARN/CRITICAL/ERROR, WorstUnusableIndex, Remediations. */
+export interface RuntimeMetrics {
+  add(name: string, unit: 'Count' | 'None', value: number): void;
+}
+
+/** Waits; injected so that tests never sleep for real. */
+export type Sleep = (ms: number) => Promise<void>;
 
 /* ---- what is stored ---- */
 
@@ -108,6 +124,7 @@ export interface ScanRecord {
   readonly targets: string;
   readonly counts?: SeverityCounts;
   readonly nodes?: number;
+  /** Remediation budget slots taken by this scan (the counter the budget is enforced on). */
   readonly remediations?: number;
   readonly completedAt?: string;
   readonly worstUnusableIndex?: number | null;
@@ -153,6 +170,7 @@ export interface NodeRecord {
 export type RemediationStatus = 'PENDING' | 'COMPLETED';
 export type RemediationEffect = 'improved' | 'no-effect' | 'dry-run' | 'failed';
 
+/** One remediation: at most one per (scan, node), so its id is `<scanId>:<nodeId>`. */
 export interface RemediationRecord {
   readonly remediationId: string;
   readonly nodeId: string;
@@ -169,6 +187,8 @@ export interface RemediationRecord {
   readonly before?: readonly WatchedIndex[];
   readonly after?: readonly WatchedIndex[];
   readonly error?: string | null;
+  /** Set on the outcome that made the node blocked (maxNoEffect remediations without effect in a row). */
+  readonly blocked?: boolean;
 }
 
 /** Per-node state: what makes evaluation hysteretic and remediation rationed and idempotent. */
@@ -177,11 +197,19 @@ export interface NodeState {
   readonly consecutiveBreaches: number;
   /** The last scan whose verdict is folded into this state (so a re-delivered scan is not counted twice). */
   readonly lastScanId: string | null;
+  /** That scan's requestedAt: an older scan collected late never overwrites a newer verdict. */
+  readonly lastScanAt: string | null;
+  /** consecutiveBreaches before lastScanId was folded in: what a re-collection of that scan starts from. */
+  readonly previousBreaches: number;
   readonly lastRemediationAt: string | null;
   readonly lastRemediationId: string | null;
+  /** The scan that claimed the last remediation: one remediation per node per scan, whatever the events. */
+  readonly lastRemediationScanId: string | null;
   /** Remediations in a row that had no effect. */
   readonly noEffectCount: number;
-  /** Set when noEffectCount reached the policy's limit; cleared by an operator. */
+  /** The last remediation whose outcome is folded into noEffectCount (so a duplicate event is not counted twice). */
+  readonly lastOutcomeId: string | null;
+  /** Set when noEffectCount reached the policy's limit; cleared by an operator (`clearNode`). */
   readonly blocked: boolean;
 }
 
@@ -211,4 +239,120 @@ export interface HistoryReader {
   /** Remediations, newest first; of one node when given. */
   listRemediations(options: PageRequest & { readonly nodeId?: string }): Promise<Page<RemediationRecord>>;
   getNodeState(nodeId: string): Promise<NodeState | null>;
+}
+
+/* ---- writing the history (the runtime) ---- */
+
+export type CommandKind = 'gather' | 'remediate';
+
+/** A command the sweep should collect now: still RUNNING past its collectAfter (its event may never come). */
+export interface DueCommand {
+  readonly kind: CommandKind;
+  readonly commandId: string;
+  readonly collectAfter: string;
+}
+
+/** Maps a remediate command's id back to its scan and nodes (the completion event carries only the id). */
+export interface RemediationCommandRecord {
+  readonly commandId: string;
+  readonly scanId: string;
+  readonly requestedAt: string;
+  readonly collectAfter: string;
+  readonly status: ScanStatus;
+  readonly nodeIds: readonly string[];
+}
+
+export interface ScanCompletion {
+  readonly completedAt: string;
+  readonly counts: SeverityCounts;
+  readonly nodes: number;
+  readonly worstUnusableIndex: number | null;
+}
+
+/** One scan's verdict for one node, folded into the node's state once. */
+export interface VerdictUpdate {
+  readonly nodeId: string;
+  readonly scanId: string;
+  /** The scan's requestedAt. */
+  readonly at: string;
+  /** The count the verdict started from. */
+  readonly previousBreaches: number;
+  readonly consecutiveBreaches: number;
+}
+
+export interface NodeClaim {
+  readonly nodeId: string;
+  readonly scanId: string;
+  readonly remediationId: string;
+  readonly at: string;
+  /** A previous remediation at or after this time is still cooling down. */
+  readonly cooldownCutoff: string;
+}
+
+/** The remediation fields a claim overwrote, so that a claim the budget then refuses can be put back. */
+export interface ClaimedFrom {
+  readonly lastRemediationAt: string | null;
+  readonly lastRemediationId: string | null;
+  readonly lastRemediationScanId: string | null;
+}
+
+export type NodeClaimResult = { readonly claimed: true; readonly previous: ClaimedFrom } | { readonly claimed: false };
+
+export interface RemediationOutcome {
+  readonly nodeId: string;
+  readonly remediationId: string;
+  readonly effect: RemediationEffect;
+  readonly maxNoEffect: number;
+  readonly at: string;
+}
+
+export interface OutcomeResult {
+  readonly noEffectCount: number;
+  readonly blocked: boolean;
+  /** This call is the one that blocked the node. */
+  readonly newlyBlocked: boolean;
+}
+
+/**
+ * The history store the runtime writes (DynamoDB in Lambda, dynalite locally). Every write is idempotent or
+ * conditional, so duplicate and concurrent collections of one command are harmless; the methods returning
+ * boolean say whether this call made the change (false: someone already did, or a condition refused it).
+ */
+export interface HistoryStore extends HistoryReader {
+  /** Creates a RUNNING scan, due for the sweep at collectAfter. False when it already exists. */
+  createScan(scan: ScanRecord): Promise<boolean>;
+  /** Scans and remediate commands still RUNNING whose collectAfter is at or before `now`, oldest first. */
+  listDue(now: string, limit: number): Promise<DueCommand[]>;
+  /** Stores node records (keyed by scan and node: rewriting one is harmless), 25 per batch, until all are stored. */
+  putNodeRecords(records: readonly NodeRecord[]): Promise<void>;
+  /** States of the given nodes (absent: never breached, never remediated). */
+  getNodeStates(nodeIds: readonly string[]): Promise<Map<string, NodeState>>;
+  /** Folds a verdict into the node's state unless this scan or a later one is already folded in. */
+  recordVerdict(update: VerdictUpdate): Promise<boolean>;
+  /** RUNNING → COMPLETED with the counts; false when the scan was already completed (or does not exist). */
+  completeScan(scanId: string, completion: ScanCompletion): Promise<boolean>;
+  /**
+   * Claims a node for one remediation by this scan: refused when this scan already claimed it, when its last
+   * remediation is not older than the cooldown cutoff, or when it is blocked.
+   */
+  claimNode(claim: NodeClaim): Promise<NodeClaimResult>;
+  /** Puts back what a claim overwrote, if the claim is still ours (the budget refused it after the claim). */
+  releaseNode(claim: NodeClaim, previous: ClaimedFrom): Promise<void>;
+  /** Takes one of the scan's `max` remediation slots; false when they are all taken. Slots are never returned. */
+  takeRemediationSlot(scanId: string, max: number): Promise<boolean>;
+  putRemediations(records: readonly RemediationRecord[]): Promise<void>;
+  getRemediation(scanId: string, nodeId: string): Promise<RemediationRecord | null>;
+  /** The remediations one scan started. */
+  listScanRemediations(scanId: string): Promise<RemediationRecord[]>;
+  /** PENDING → COMPLETED with its effect and indices; false when already completed. */
+  completeRemediation(record: RemediationRecord): Promise<boolean>;
+  /** Records a remediate command (RUNNING, due for the sweep at collectAfter). Idempotent. */
+  putRemediationCommand(command: RemediationCommandRecord): Promise<void>;
+  getRemediationCommand(commandId: string): Promise<RemediationCommandRecord | null>;
+  /** RUNNING → COMPLETED (off the due list); false when already completed. */
+  completeRemediationCommand(commandId: string, completedAt: string): Promise<boolean>;
+  /** Folds a remediation's effect into the node's no-effect streak, once; blocks the node at maxNoEffect. */
+  recordRemediationOutcome(outcome: RemediationOutcome): Promise<OutcomeResult>;
+  /** Operator action: unblocks a node and resets its no-effect streak. False when the node has no state. */
+  clearNode(nodeId: string): Promise<boolean>;
 }
