@@ -1,0 +1,162 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/fleetscan.mjs');
+const sample = (name: string) => join(ROOT, 'test/fixtures/buddyinfo', name);
+const report = (name: string) => join(ROOT, 'test/fixtures/reports', name);
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Spawns the real executable, as a user's shell would. */
+function fleetscan(args: string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', FLEETSCAN_DEBUG: '' } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(stdin ?? '');
+  });
+}
+
+function expectOneLineError(run: Run, pattern: RegExp): void {
+  expect(run.code).toBe(2);
+  expect(run.stdout).toBe('');
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('CLI: fleetscan inspect', () => {
+  it("reads this machine's /proc/buddyinfo by default and prints its zones with a verdict", async () => {
+    // Prepare: the zones this kernel prints (counts move between reads; the zones do not)
+    const zones = parseBuddyinfo(readFileSync('/proc/buddyinfo', 'utf8')).map((zone) => [zone.node, zone.zone]);
+    // Act
+    const table = await fleetscan(['inspect']);
+    const json = await fleetscan(['inspect', '--json']);
+    // Assess
+    expect([0, 1]).toContain(table.code);
+    expect(table.stdout).toMatch(/^\/proc\/buddyinfo: page size \d+\.\d (KiB|MiB)/);
+    expect(table.stdout).toMatch(/\nverdict: (OK|WARN|CRITICAL)/);
+    const parsed = JSON.parse(json.stdout);
+    expect(parsed.zones.map((zone: { node: number; zone: string }) => [zone.node, zone.zone])).toEqual(zones);
+    expect(parsed.pageSize).toBeGreaterThanOrEqual(4096);
+    expect(json.code).toBe(parsed.verdict.level === 'OK' ? 0 : 1);
+  });
+
+  it('prints the --json contract with the kernel numbers of the procfs sample, and exits 1 for CRITICAL', async () => {
+    // Act
+    const run = await fleetscan(['inspect', sample('01-procfs-fixture-x86-single-node.txt'), '--json']);
+    // Assess
+    expect(run.code).toBe(1);
+    const parsed = JSON.parse(run.stdout);
+    expect(parsed.zones.map((zone: { zone: string }) => zone.zone)).toEqual(['DMA', 'DMA32', 'Normal']);
+    expect(parsed.zones[2]).toMatchObject({
+      node: 0,
+      zone: 'Normal',
+      freeBlocks: [4381, 1093, 185, 1530, 567, 102, 4, 0, 0, 0, 0],
+      freePages: 32139,
+      highestFreeOrder: 6,
+    });
+    // hand-computed in test/core/metrics.test.ts; order 5: S = 102 + 4·2 = 110, ⌊(32139 − 3520)·1000/32139⌋ = 890
+    expect(parsed.zones[2].unusableIndex.slice(4, 8)).toEqual([608, 890, 992, 1000]);
+    expect(parsed.zones[2].fragmentationIndex.slice(6, 8)).toEqual([-1000, 968]);
+    expect(parsed.pageSize).toBeNull();
+    expect(parsed.verdict).toMatchObject({ level: 'CRITICAL', cause: 'fragmentation', watchedZones: ['Normal'] });
+    expect(parsed.verdict.reasons[0]).toContain('node 0 Normal order 6: only 4 free blocks');
+  });
+
+  it('exits 0 for a healthy sample and prints a readable table', async () => {
+    const run = await fleetscan(['inspect', sample('19-hotsos-ceph-mon-healthy.txt'), '--page-size', '4096']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Normal*');
+    expect(run.stdout).toMatch(/\nverdict: OK: watched orders 4, 6 in Normal have contiguous memory to spare\n$/);
+    expect(run.stdout).not.toContain('\u001b[');
+  });
+
+  it('reads standard input with -, and detects a gather report from its content', async () => {
+    const text = readFileSync(report('gather-2numa.txt'), 'utf8');
+    const run = await fleetscan(['inspect', '-', '--json'], text);
+    const parsed = JSON.parse(run.stdout);
+    expect(parsed.input).toBe('gather');
+    expect(parsed.host).toBe('ip-10-0-3-17.eu-west-1.compute.internal');
+    expect(parsed.pageSize).toBe(4096);
+    expect(parsed.zones).toHaveLength(4);
+    expect(parsed.verdict.reasons).toContain('kernel log shows 3 page allocation failures, up to order 4');
+  });
+
+  it('prints node_exporter-compatible buddyinfo metrics and the two indices', async () => {
+    const run = await fleetscan(['inspect', sample('01-procfs-fixture-x86-single-node.txt'), '--format', 'prometheus']);
+    expect(run.stdout).toContain('# TYPE node_buddyinfo_blocks gauge\n');
+    expect(run.stdout).toContain('node_buddyinfo_blocks{node="0",size="3",zone="Normal"} 1530\n');
+    expect(run.stdout).toContain('fleetscan_unusable_free_space_index{node="0",order="6",zone="Normal"} 0.992\n');
+    expect(run.stdout).toContain('fleetscan_fragmentation_index{node="0",order="7",zone="Normal"} 0.968\n');
+    expect(run.stdout).toContain('fleetscan_fragmentation_index{node="0",order="4",zone="Normal"} -1.000\n');
+  });
+
+  it('watches the orders given with --orders', async () => {
+    const run = await fleetscan([
+      'inspect',
+      sample('01-procfs-fixture-x86-single-node.txt'),
+      '--orders',
+      '2',
+      '--json',
+    ]);
+    const parsed = JSON.parse(run.stdout);
+    expect(parsed.verdict.watchedOrders).toEqual([2]);
+    expect(parsed.verdict.level).toBe('OK');
+    expect(run.code).toBe(0);
+  });
+
+  it('rejects malformed input with one line naming the file and line, exit 2', async () => {
+    const run = await fleetscan(['inspect', sample('03-procfs-negative-bucket-mismatch.txt')]);
+    expectOneLineError(
+      run,
+      /^fleetscan inspect: .*03-procfs-negative-bucket-mismatch\.txt: line 2: column-count mismatch/,
+    );
+  });
+
+  it('names the line of a bad token read from stdin', async () => {
+    const run = await fleetscan(['inspect', '-'], 'Node 0, zone Normal 1 2 3\nNode 0, zone Movable 1 x 3\n');
+    expectOneLineError(run, /^fleetscan inspect: stdin: line 2: free-block count is not a number \(found 'x'\)$/);
+  });
+
+  it('rejects empty input', async () => {
+    const run = await fleetscan(['inspect', '-'], '');
+    expectOneLineError(run, /stdin: line 1: input is empty/);
+  });
+
+  it.each([
+    [['inspect', '/nonexistent/buddyinfo'], /\/nonexistent\/buddyinfo: no such file$/],
+    [['inspect', '--format', 'xml'], /--format: 'xml' is not one of table, json, prometheus$/],
+    [['inspect', '--orders', '4,x'], /--orders: 'x' is not valid/],
+    [['inspect', '--page-size', '4000'], /--page-size: '4000' is not a power of two/],
+    [['inspect', '--bogus'], /Unknown option '--bogus'/],
+    [['inspect', 'a', 'b'], /expected at most one FILE, got 2$/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('fails usage errors with exit 2: %j', async (args, pattern) => {
+    const run = await fleetscan(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toMatch(pattern);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('prints its help with --help and exits 0', async () => {
+    const run = await fleetscan(['inspect', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: fleetscan inspect \[FILE\|-\]/);
+  });
+});
