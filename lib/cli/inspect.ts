@@ -345,6 +345,21 @@ function toTable(result: Inspected, color: boolean): string {
   );
   out.push(`* watched zone. BLOCKS: free blocks of that order or larger; UNUSABLE/FRAG: the kernel's indices.`, '');
 
+  const summaries = [
+    ...metrics.numaNodes.map((node) => ({ label: `NUMA node ${node.node}`, ...node })),
+    ...(metrics.numaNodes.length > 1 ? [{ label: 'host', ...metrics.host }] : []),
+  ];
+  for (const summary of summaries) {
+    const free = metrics.pageSize === null ? `${summary.freePages} pages` : formatBytes(summary.freeBytes);
+    const indices = thresholds.orders
+      .filter((order) => summary.unusableIndex[order] !== undefined)
+      .map((order) => `order ${order} unusable ${ratio(summary.unusableIndex[order] ?? 0)}`);
+    out.push(
+      `${summary.label}: ${free} free in ${summary.zones} zone${summary.zones === 1 ? '' : 's'}, top order ${summary.highestFreeOrder ?? '-'}${indices.length > 0 ? `, ${indices.join(', ')}` : ''}`,
+    );
+  }
+  out.push('');
+
   const level = color ? `${PAINT[verdict.level]}${verdict.level}\u001b[0m` : verdict.level;
   const cause = verdict.cause === null ? '' : ` (${verdict.cause})`;
   const first = verdict.reasons[0];
