@@ -3,6 +3,7 @@
  * Exit codes are a contract: 0 OK, 1 WARN or CRITICAL, 2 bad input or usage.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ZoneCounts } from '../core/buddyinfo.ts';
 import { ParseError } from '../core/errors.ts';
@@ -92,6 +93,8 @@ export async function inspectText(
     if (options.local) {
       pageSize ??= await localPageSize();
       mem = await localMeminfo();
+      host = sanitizeText(hostname(), 255);
+      kernel = sanitizeText(release(), 128);
     }
   } else if (input.kind === 'gather') {
     zones = input.report.zones;
