@@ -49,7 +49,7 @@ describe('CLI: fleetscan inspect', () => {
     const json = await fleetscan(['inspect', '--json']);
     // Assess
     expect([0, 1]).toContain(table.code);
-    expect(table.stdout).toMatch(/^\/proc\/buddyinfo: page size \d+\.\d (KiB|MiB)/);
+    expect(table.stdout).toMatch(/^\/proc\/buddyinfo: host .+, kernel .+, page size \d+\.\d (KiB|MiB)\n/);
     expect(table.stdout).toMatch(/\nverdict: (OK|WARN|CRITICAL)/);
     const parsed = JSON.parse(json.stdout);
     expect(parsed.zones.map((zone: { node: number; zone: string }) => [zone.node, zone.zone])).toEqual(zones);
