@@ -1,0 +1,162 @@
+/**
+ * The local `CommandGateway`: SSM Run Command over the simulated fleet. It answers the way SSM does where the
+ * collector depends on it — 50 invocations per listing page, listed outputs cut at 2,500 bytes with
+ * `---Output truncated---` (stdout and stderr together, stderr after `----------ERROR-------`), the full stdout
+ * (24,000 characters) from getFullOutput, terminal failure states for nodes that never ran the command.
+ */
+import { type GatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
+import type { CommandGateway, Invocation, SendCommandRequest } from '../runtime/ports.ts';
+import type { NodeOutcome, RemediationRequest, SimulatedFleet } from './fleet.ts';
+
+export const LISTING_PAGE_SIZE = 50;
+export const LISTED_OUTPUT_BYTES = 2500;
+export const LISTED_TRUNCATION_SUFFIX = '\n---Output truncated---';
+export const FULL_OUTPUT_CHARS = 24000;
+export const FULL_TRUNCATION_SUFFIX = '--output truncated--';
+const STDERR_SEPARATOR = '----------ERROR-------';
+
+interface SentInvocation {
+  readonly instanceId: string;
+  readonly outcome: NodeOutcome;
+}
+
+interface SentCommand {
+  readonly document: SendCommandRequest['document'];
+  readonly request: SendCommandRequest;
+  readonly invocations: readonly SentInvocation[];
+}
+
+export interface GatewayCalls {
+  send: number;
+  listPages: number;
+  fullOutputs: number;
+}
+
+export interface LocalGatewayOptions {
+  /** Reads this machine for node 0 at every command (null: its synthetic stand-in is used). */
+  readonly readThisHost?: () => Promise<GatherReport | null>;
+}
+
+/** Cuts a string to at most `bytes` UTF-8 bytes without splitting a character. */
+export function cutBytes(text: string, bytes: number): string {
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= bytes) return text;
+  let end = bytes;
+  // Back off continuation bytes (10xxxxxx) so the cut lands on a character boundary.
+  while (end > 0 && ((buffer[end] ?? 0) & 0xc0) === 0x80) end -= 1;
+  return buffer.subarray(0, end).toString('utf8');
+}
+
+function listedOutput(outcome: NodeOutcome): string {
+  if (outcome.kind === 'unreachable') return '';
+  const combined = outcome.stderr === '' ? outcome.stdout : `${outcome.stdout}\n${STDERR_SEPARATOR}\n${outcome.stderr}`;
+  const cut = cutBytes(combined, LISTED_OUTPUT_BYTES);
+  return cut === combined ? combined : `${cut}${LISTED_TRUNCATION_SUFFIX}`;
+}
+
+function toInvocation(sent: SentInvocation): Invocation {
+  const { outcome } = sent;
+  if (outcome.kind === 'unreachable') {
+    return { instanceId: sent.instanceId, state: outcome.state, terminal: true, output: '', responseCode: null };
+  }
+  return {
+    instanceId: sent.instanceId,
+    state: outcome.exitCode === 0 ? 'Success' : 'Failed',
+    terminal: true,
+    output: listedOutput(outcome),
+    responseCode: outcome.exitCode,
+  };
+}
+
+function parameter(parameters: SendCommandRequest['parameters'], pattern: RegExp): string | undefined {
+  const entry = Object.entries(parameters).find(([name]) => pattern.test(name));
+  return entry?.[1][0];
+}
+
+/** Reads the remediate document's parameters (action, NUMA node, dry run) the way its allowedValues do. */
+export function remediationRequestOf(parameters: SendCommandRequest['parameters']): RemediationRequest {
+  const action = parameter(parameters, /^action$/i) ?? 'compact';
+  if (!(REMEDIATION_ACTIONS as readonly string[]).includes(action)) {
+    throw new Error(`InvalidParameters: action '${action}' is not one of ${REMEDIATION_ACTIONS.join(', ')}`);
+  }
+  const numa = parameter(parameters, /^numa/i) ?? 'all';
+  if (numa !== 'all' && !/^[0-9]{1,4}$/.test(numa)) {
+    throw new Error(`InvalidParameters: NUMA node '${numa}' is not a node id or 'all'`);
+  }
+  const dryRun = parameter(parameters, /^dry/i) ?? 'true';
+  if (dryRun !== 'true' && dryRun !== 'false') {
+    throw new Error(`InvalidParameters: dry run '${dryRun}' is not 'true' or 'false'`);
+  }
+  return {
+    action: action as RemediationAction,
+    numaNode: numa === 'all' ? null : Number(numa),
+    dryRun: dryRun === 'true',
+  };
+}
+
+export class LocalCommandGateway implements CommandGateway {
+  private readonly commands = new Map<string, SentCommand>();
+  /** How often each API was called (the demo's statistics; tests). */
+  readonly calls: GatewayCalls = { send: 0, listPages: 0, fullOutputs: 0 };
+
+  constructor(
+    private readonly fleet: SimulatedFleet,
+    private readonly options: LocalGatewayOptions = {},
+  ) {}
+
+  async send(request: SendCommandRequest): Promise<{ readonly commandId: string }> {
+    this.calls.send += 1;
+    if (request.targets.kind === 'instances') {
+      if (request.targets.instanceIds.length > 50) {
+        throw new Error('ValidationException: InstanceIds takes at most 50 ids');
+      }
+      const unknown = request.targets.instanceIds.find((id) => this.fleet.node(id) === undefined);
+      if (unknown !== undefined) throw new Error(`InvalidInstanceId: ${unknown} is not a managed node`);
+    }
+    const targets =
+      request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : [...request.targets.instanceIds];
+    const live = (await this.options.readThisHost?.()) ?? null;
+    const commandId = this.fleet.nextCommandId();
+    let invocations: SentInvocation[];
+    if (request.document === 'gather') {
+      const outcomes = this.fleet.gather(targets, live);
+      invocations = targets.map((instanceId) => ({
+        instanceId,
+        outcome: outcomes.get(instanceId) ?? { kind: 'unreachable', state: 'Undeliverable' },
+      }));
+    } else {
+      const remediation = remediationRequestOf(request.parameters);
+      invocations = targets.map((instanceId) => ({
+        instanceId,
+        outcome: this.fleet.remediate(instanceId, remediation, live),
+      }));
+    }
+    this.commands.set(commandId, { document: request.document, request, invocations });
+    return { commandId };
+  }
+
+  async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
+    const command = this.commands.get(commandId);
+    if (command === undefined) throw new Error(`InvalidCommandId: no command ${commandId}`);
+    for (let start = 0; start < command.invocations.length; start += LISTING_PAGE_SIZE) {
+      this.calls.listPages += 1;
+      yield command.invocations.slice(start, start + LISTING_PAGE_SIZE).map(toInvocation);
+    }
+  }
+
+  async getFullOutput(commandId: string, instanceId: string): Promise<string> {
+    this.calls.fullOutputs += 1;
+    const sent = this.commands.get(commandId)?.invocations.find((candidate) => candidate.instanceId === instanceId);
+    if (sent === undefined) throw new Error(`InvocationDoesNotExist: ${commandId} on ${instanceId}`);
+    if (sent.outcome.kind === 'unreachable') return '';
+    const { stdout } = sent.outcome;
+    return stdout.length <= FULL_OUTPUT_CHARS
+      ? stdout
+      : `${stdout.slice(0, FULL_OUTPUT_CHARS)}${FULL_TRUNCATION_SUFFIX}`;
+  }
+
+  /** The request a command was sent with (tests and the demo's checks). */
+  sentRequest(commandId: string): SendCommandRequest | undefined {
+    return this.commands.get(commandId)?.request;
+  }
+}
