@@ -42,7 +42,7 @@ export interface Invocation {
 export interface SendCommandRequest {
   readonly document: 'gather' | 'remediate';
   /** Tag targets (gather) or explicit instance ids (remediate, at most 50 per call). */
-  readonly targets:
+  readonly targets: /** `key` is the tag key itself; the SSM adapter spells the target `tag:<key>`. */
     | { readonly kind: 'tags'; readonly tags: readonly { readonly key: string; readonly values: readonly string[] }[] }
     | { readonly kind: 'instances'; readonly instanceIds: readonly string[] };
   readonly parameters: Readonly<Record<string, readonly string[]>>;
@@ -355,4 +355,20 @@ export interface HistoryStore extends HistoryReader {
   recordRemediationOutcome(outcome: RemediationOutcome): Promise<OutcomeResult>;
   /** Operator action: unblocks a node and resets its no-effect streak. False when the node has no state. */
   clearNode(nodeId: string): Promise<boolean>;
+}
+
+/**
+ * Everything the runtime's entry points (startScan, sweep, collectGather, collectRemediation) take. The Lambdas
+ * build it from AWS adapters; `fleetscan demo` from a local fleet and dynalite. Nothing else is global.
+ */
+export interface RuntimeDeps {
+  readonly gateway: CommandGateway;
+  readonly store: HistoryStore;
+  readonly notifier: Notifier;
+  readonly optOut: OptOutSource;
+  readonly clock: Clock;
+  readonly logger?: RuntimeLogger;
+  readonly metrics?: RuntimeMetrics;
+  /** @default a real timer */
+  readonly sleep?: Sleep;
 }

@@ -1,0 +1,477 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import type { FleetscanConfig } from '../../lib/config/types.ts';
+import { isSanitized } from '../../lib/core/sanitize.ts';
+import { collect, collectGather, collectRemediation } from '../../lib/runtime/collect.ts';
+import { itemSize } from '../../lib/runtime/items.ts';
+import type { CommandGateway, Invocation, NodeRecord, RuntimeDeps } from '../../lib/runtime/ports.ts';
+import { startScan, sweep } from '../../lib/runtime/scan.ts';
+import { keys } from '../../lib/runtime/table-schema.ts';
+import { type LocalTable, startDynalite } from '../support/dynalite.ts';
+import { FakeFleet, ineffectiveRemediation, RecordingNotifier, TestClock } from '../support/fake-fleet.ts';
+import { FRAGMENTED, gatherOutput, HEALTHY, T0, testConfig } from '../support/runtime-fixtures.ts';
+
+const HOUR = 3_600_000;
+
+interface Harness {
+  readonly fleet: FakeFleet;
+  readonly notifier: RecordingNotifier;
+  readonly clock: TestClock;
+  readonly store: DynamoStore;
+  readonly deps: RuntimeDeps;
+}
+
+let db: LocalTable;
+let h: Harness;
+
+beforeEach(async () => {
+  db = await startDynalite();
+  const fleet = new FakeFleet();
+  const notifier = new RecordingNotifier();
+  const clock = new TestClock(T0);
+  const store = db.store({ clock });
+  h = { fleet, notifier, clock, store, deps: { gateway: fleet, store, notifier, optOut: fleet, clock } };
+});
+
+afterEach(async () => {
+  await db.stop();
+});
+
+async function scanAndCollect(config: FleetscanConfig, deps: RuntimeDeps = h.deps) {
+  const scan = await startScan(deps, config);
+  h.clock.advance(60_000);
+  const result = await collectGather(deps, config, scan.scanId);
+  return { scan, result };
+}
+
+async function allNodes(scanId: string): Promise<NodeRecord[]> {
+  const out: NodeRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await h.store.listScanNodes(scanId, cursor === undefined ? { limit: 100 } : { limit: 100, cursor });
+    out.push(...page.items);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return out;
+}
+
+function remediatedNodeIds(): string[] {
+  return h.fleet.commandsFor('remediate').flatMap((command) => command.instanceIds);
+}
+
+async function collectAllRemediations(config: FleetscanConfig): Promise<void> {
+  for (const command of h.fleet.commandsFor('remediate')) await collectRemediation(h.deps, config, command.commandId);
+}
+
+describe('collectGather: every node is recorded', () => {
+  it('records judged nodes and ERROR nodes (failed, undeliverable, timed out, unparsable) and completes the scan', async () => {
+    // Prepare
+    const config = testConfig({ remediation: { enabled: false } });
+    h.fleet.add('i-healthy');
+    h.fleet.add('i-fragmented', { numa: [FRAGMENTED] });
+    h.fleet.add('i-failed', {
+      gather: () => ({ state: 'Failed', output: 'cat: /proc/buddyinfo: Permission denied\n', responseCode: 1 }),
+    });
+    h.fleet.add('i-undeliverable', { gather: () => ({ state: 'Undeliverable', output: '' }) });
+    h.fleet.add('i-timedout', { gather: () => ({ state: 'DeliveryTimedOut', output: '' }) });
+    h.fleet.add('i-garbled', {
+      gather: () => ({
+        output: gatherOutput({ host: 'h' }).replace('zone 0 Normal 3196', 'zone 0 Normal x\u001b[31m'),
+      }),
+    });
+    // Act
+    const { scan, result } = await scanAndCollect(config);
+    // Assess
+    expect(result).toMatchObject({ status: 'completed', nodes: 6, counts: { OK: 1, WARN: 0, CRITICAL: 1, ERROR: 4 } });
+    const records = new Map((await allNodes(scan.scanId)).map((record) => [record.nodeId, record]));
+    expect([...records.keys()].sort()).toEqual(
+      ['i-failed', 'i-fragmented', 'i-garbled', 'i-healthy', 'i-timedout', 'i-undeliverable'].sort(),
+    );
+    expect(records.get('i-failed')).toMatchObject({
+      status: 'ERROR',
+      invocationState: 'Failed',
+      error: 'invocation Failed (exit 1): cat: /proc/buddyinfo: Permission denied',
+    });
+    expect(records.get('i-undeliverable')).toMatchObject({ status: 'ERROR', invocationState: 'Undeliverable' });
+    expect(records.get('i-timedout')).toMatchObject({ status: 'ERROR', invocationState: 'DeliveryTimedOut' });
+    const garbled = records.get('i-garbled');
+    expect(garbled).toMatchObject({ status: 'ERROR', invocationState: 'Success' });
+    expect(garbled?.error).toMatch(/^line 8: free-block count is not a number \(found 'x\\x1b\[31m'\)$/);
+    expect(isSanitized(garbled?.error ?? '')).toBe(true);
+    expect(records.get('i-fragmented')).toMatchObject({
+      status: 'CRITICAL',
+      cause: 'fragmentation',
+      consecutiveBreaches: 1,
+    });
+    expect(await h.store.getScan(scan.scanId)).toMatchObject({
+      status: 'COMPLETED',
+      nodes: 6,
+      counts: { OK: 1, WARN: 0, CRITICAL: 1, ERROR: 4 },
+      worstUnusableIndex: 1000,
+    });
+  });
+
+  it('fetches the full output when the listing cut it, and records ERROR when even that is cut', async () => {
+    const config = testConfig({ remediation: { enabled: false } });
+    const manyNuma = Array.from({ length: 24 }, () => HEALTHY);
+    const huge = Array.from({ length: 400 }, () => HEALTHY);
+    h.fleet.add('i-wide', { numa: manyNuma });
+    h.fleet.add('i-enormous', { numa: huge });
+    h.fleet.add('i-small');
+    const { scan } = await scanAndCollect(config);
+    expect(gatherOutput({ numa: manyNuma }).length).toBeGreaterThan(2_500);
+    expect(h.fleet.fullOutputCalls.map((call) => call.instanceId).sort()).toEqual(['i-enormous', 'i-wide']);
+    const records = new Map((await allNodes(scan.scanId)).map((record) => [record.nodeId, record]));
+    expect(records.get('i-wide')?.status).toBe('OK');
+    expect(records.get('i-enormous')).toMatchObject({ status: 'ERROR' });
+    expect(records.get('i-enormous')?.error).toMatch(/report has no 'end' line: the output was cut/);
+  });
+
+  it('keeps a realistic 2-NUMA node item within one write unit (1 KB)', async () => {
+    const config = testConfig({ remediation: { enabled: false } });
+    h.fleet.add('i-0123456789abcdef0', {
+      gather: () => ({
+        output: gatherOutput({
+          host: 'ip-10-0-3-17.eu-west-1.compute.internal',
+          numa: [FRAGMENTED, [129196, 120577, 99000, 57340, 19150, 3490, 53, 3, 0, 0, 0]],
+        }),
+      }),
+    });
+    const { scan } = await scanAndCollect(config);
+    const raw = await db.doc.send(
+      new GetCommand({ TableName: db.tableName, Key: keys.nodeRecord(scan.scanId, 'i-0123456789abcdef0') }),
+    );
+    const item = raw.Item ?? {};
+    expect(item.st).toBe('CRITICAL');
+    expect(itemSize(item)).toBeLessThanOrEqual(1024);
+    const record = (await allNodes(scan.scanId))[0];
+    expect(record?.zones).toHaveLength(2);
+    expect(record?.indices).toHaveLength(4);
+  });
+
+  it('processes the listing page by page: each page is stored before the next is read', async () => {
+    const config = testConfig({ remediation: { enabled: false } });
+    for (let index = 0; index < 120; index += 1) h.fleet.add(`i-${String(index).padStart(4, '0')}`);
+    const events: string[] = [];
+    const gateway: CommandGateway = {
+      send: (request) => h.fleet.send(request),
+      getFullOutput: (commandId, instanceId) => h.fleet.getFullOutput(commandId, instanceId),
+      async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
+        for await (const page of h.fleet.listInvocations(commandId)) {
+          events.push(`page ${page.length}`);
+          yield page;
+        }
+      },
+    };
+    const store = new Proxy(h.store, {
+      get(target, property, receiver) {
+        if (property === 'putNodeRecords') {
+          return async (records: readonly NodeRecord[]) => {
+            events.push(`put ${records.length}`);
+            await target.putNodeRecords(records);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    await scanAndCollect(config, { ...h.deps, gateway, store });
+    expect(events).toEqual(['page 50', 'put 50', 'page 50', 'put 50', 'page 20', 'put 20']);
+  });
+
+  it('creates the scan record for a gather command that has none (sent by hand or the scan function failed)', async () => {
+    const config = testConfig({ remediation: { enabled: false } });
+    h.fleet.add('i-1');
+    const { commandId } = await h.fleet.send({
+      document: 'gather',
+      targets: { kind: 'tags', tags: [{ key: 'fleetscan', values: ['enabled'] }] },
+      parameters: {},
+      maxConcurrency: '1',
+      maxErrors: '0',
+      deliveryTimeoutSeconds: 60,
+      comment: '',
+    });
+    const result = await collect(h.deps, config, {
+      kind: 'gather',
+      commandId,
+      requestedAt: '2025-03-01T11:59:00.000Z',
+    });
+    expect(result).toMatchObject({ status: 'completed', nodes: 1 });
+    expect(await h.store.getScan(commandId)).toMatchObject({
+      status: 'COMPLETED',
+      requestedAt: '2025-03-01T11:59:00.000Z',
+    });
+  });
+});
+
+describe('collectGather: duplicates and re-deliveries', () => {
+  it('does nothing the second time the same command is collected', async () => {
+    const config = testConfig();
+    h.fleet.add('i-ok');
+    h.fleet.addFragmented(3);
+    const { scan, result } = await scanAndCollect(config);
+    const again = await collectGather(h.deps, config, scan.scanId);
+    expect(result.status).toBe('completed');
+    expect(again.status).toBe('already-completed');
+    expect(again.counts).toEqual(result.counts);
+    expect(await allNodes(scan.scanId)).toHaveLength(4);
+    expect(remediatedNodeIds()).toHaveLength(3);
+    expect(h.notifier.messages).toHaveLength(1);
+    expect((await h.store.getScan(scan.scanId))?.remediations).toBe(3);
+  });
+
+  it('re-collecting a scan (as after a crash before completion) counts no breach twice and remediates nobody twice', async () => {
+    const config = testConfig({ thresholds: { ...testConfig().thresholds, consecutiveBreachesForCritical: 2 } });
+    h.fleet.addFragmented(2);
+    const first = await scanAndCollect(config);
+    h.clock.advance(HOUR);
+    const second = await scanAndCollect(config);
+    expect(second.result.counts.CRITICAL).toBe(2);
+    const remediatedBefore = remediatedNodeIds();
+    const recordsBefore = await allNodes(second.scan.scanId);
+
+    // Act: the scan looks unfinished again (a crash right before completeScan) and is collected once more.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.scan(second.scan.scanId),
+        UpdateExpression: 'SET #s = :running',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':running': 'RUNNING' },
+      }),
+    );
+    const again = await collectGather(h.deps, config, second.scan.scanId);
+
+    // Assess
+    expect(first.result.counts).toMatchObject({ WARN: 2, CRITICAL: 0 });
+    expect(again).toMatchObject({ status: 'completed', counts: second.result.counts });
+    expect(await allNodes(second.scan.scanId)).toEqual(recordsBefore);
+    expect(remediatedNodeIds()).toEqual(remediatedBefore);
+    expect((await h.store.getNodeState('i-frag00000'))?.consecutiveBreaches).toBe(2);
+    expect((await h.store.getScan(second.scan.scanId))?.remediations).toBe(2);
+  });
+
+  it('two concurrent collections of one command store each node once and notify once', async () => {
+    const config = testConfig();
+    h.fleet.addFragmented(30);
+    for (let index = 0; index < 40; index += 1) h.fleet.add(`i-ok${index}`);
+    const scan = await startScan(h.deps, config);
+    const results = await Promise.all([
+      collectGather(h.deps, config, scan.scanId),
+      collectGather(h.deps, config, scan.scanId),
+    ]);
+    expect(results.map((result) => result.status).sort()).toEqual(['completed', 'completed-elsewhere']);
+    expect(await allNodes(scan.scanId)).toHaveLength(70);
+    expect(h.notifier.messages).toHaveLength(1);
+    expect((await h.store.getScan(scan.scanId))?.counts).toEqual({ OK: 40, WARN: 0, CRITICAL: 30, ERROR: 0 });
+  });
+});
+
+describe('remediation: budget, cooldown, opt-out, blocking', () => {
+  it('remediates exactly maxNodesPerScan of 100 CRITICAL fragmented nodes, worst first', async () => {
+    const config = testConfig({ remediation: { maxNodesPerScan: 5 } });
+    h.fleet.addFragmented(100);
+    const { scan, result } = await scanAndCollect(config);
+    expect(result.remediations).toHaveLength(5);
+    expect(remediatedNodeIds()).toHaveLength(5);
+    expect(new Set(remediatedNodeIds()).size).toBe(5);
+    expect((await h.store.getScan(scan.scanId))?.remediations).toBe(5);
+    const sent = h.fleet.commandsFor('remediate')[0]?.request;
+    expect(sent).toMatchObject({
+      document: 'remediate',
+      targets: { kind: 'instances' },
+      parameters: { action: ['compact-node'], numaNode: ['0'], dryRun: ['false'] },
+    });
+    const summary = h.notifier.messages[0];
+    expect(summary?.body).toContain('95 over budget');
+  });
+
+  it('stays within the budget under two concurrent collections of the same command', async () => {
+    const config = testConfig({ remediation: { maxNodesPerScan: 5 } });
+    h.fleet.addFragmented(100);
+    const scan = await startScan(h.deps, config);
+    const results = await Promise.all([
+      collectGather(h.deps, config, scan.scanId),
+      collectGather(h.deps, config, scan.scanId),
+    ]);
+    expect(results.reduce((sum, result) => sum + result.remediations.length, 0)).toBe(5);
+    expect(remediatedNodeIds()).toHaveLength(5);
+    expect(new Set(remediatedNodeIds()).size).toBe(5);
+    expect((await h.store.listScanRemediations(scan.scanId)).map((record) => record.nodeId).sort()).toEqual(
+      remediatedNodeIds().sort(),
+    );
+    expect((await h.store.getScan(scan.scanId))?.remediations).toBe(5);
+  });
+
+  it('sends at most 50 instance ids per remediate command', async () => {
+    const config = testConfig({ remediation: { maxNodesPerScan: 120 } });
+    h.fleet.addFragmented(120);
+    await scanAndCollect(config);
+    expect(h.fleet.commandsFor('remediate').map((command) => command.instanceIds.length)).toEqual([50, 50, 20]);
+  });
+
+  it('does not remediate a node again within its cooldown', async () => {
+    const config = testConfig({ remediation: { cooldownSeconds: 6 * 3600 } });
+    const node = 'i-cool';
+    h.fleet.add(node, { numa: [FRAGMENTED] });
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toEqual([node]);
+    h.clock.advance(1 * HOUR);
+    const second = await scanAndCollect(config);
+    expect(second.result.counts.CRITICAL).toBe(1);
+    expect(remediatedNodeIds()).toEqual([node]);
+    expect(h.notifier.messages.at(-1)?.body).toContain('1 cooling down');
+    h.clock.advance(6 * HOUR);
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toEqual([node, node]);
+  });
+
+  it('leaves opted-out nodes alone and remediates the others', async () => {
+    const config = testConfig();
+    h.fleet.add('i-mine', { numa: [FRAGMENTED], tags: { fleetscan: 'enabled', 'fleetscan:remediate': 'false' } });
+    h.fleet.add('i-yours', { numa: [FRAGMENTED] });
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toEqual(['i-yours']);
+    expect(h.notifier.messages[0]?.body).toContain('1 opted out');
+  });
+
+  it('remediates nobody when the opt-out lookup fails', async () => {
+    const config = testConfig();
+    h.fleet.addFragmented(2);
+    const deps = { ...h.deps, optOut: { optedOut: async () => Promise.reject(new Error('AccessDenied')) } };
+    await scanAndCollect(config, deps);
+    expect(remediatedNodeIds()).toEqual([]);
+  });
+
+  it('does not remediate low-memory CRITICAL nodes (compaction cannot help)', async () => {
+    const config = testConfig();
+    h.fleet.add('i-lowmem', {
+      gather: () => ({ output: gatherOutput({ numa: [FRAGMENTED], memAvailableKb: 100_000 }) }),
+    });
+    const { result } = await scanAndCollect(config);
+    expect(result.counts.CRITICAL).toBe(1);
+    expect(remediatedNodeIds()).toEqual([]);
+  });
+
+  it('compacts the one fragmented NUMA node, or everything when several are fragmented', async () => {
+    const config = testConfig();
+    h.fleet.add('i-one', { numa: [HEALTHY, FRAGMENTED] });
+    h.fleet.add('i-two', { numa: [FRAGMENTED, FRAGMENTED] });
+    await scanAndCollect(config);
+    const byNode = Object.fromEntries(
+      h.fleet
+        .commandsFor('remediate')
+        .flatMap((command) => command.instanceIds.map((id) => [id, command.request.parameters])),
+    );
+    expect(byNode['i-one']).toEqual({ action: ['compact-node'], numaNode: ['1'], dryRun: ['false'] });
+    expect(byNode['i-two']).toEqual({ action: ['compact'], numaNode: ['all'], dryRun: ['false'] });
+  });
+
+  it('blocks a node after two remediations without effect, says so, and resumes once cleared', async () => {
+    const config = testConfig({ remediation: { cooldownSeconds: 3600, maxNoEffect: 2 } });
+    h.fleet.add('i-stuck', { numa: [FRAGMENTED], remediate: ineffectiveRemediation([FRAGMENTED]) });
+    for (let round = 0; round < 2; round += 1) {
+      await scanAndCollect(config);
+      await collectAllRemediations(config);
+      h.clock.advance(2 * HOUR);
+    }
+    expect(remediatedNodeIds()).toEqual(['i-stuck', 'i-stuck']);
+    expect(await h.store.getNodeState('i-stuck')).toMatchObject({ blocked: true, noEffectCount: 2 });
+    const outcome = h.notifier.messages.filter((message) => message.subject.includes('no-effect'));
+    expect(outcome).toHaveLength(2);
+    expect(outcome[1]?.subject).toContain('node blocked');
+    expect(outcome[1]?.body).toContain('will not remediate it again until an operator clears it');
+    expect(outcome[1]?.severity).toBe('CRITICAL');
+
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toHaveLength(2);
+    expect(h.notifier.messages.at(-1)?.body).toContain('1 blocked');
+
+    expect(await h.store.clearNode('i-stuck')).toBe(true);
+    h.clock.advance(2 * HOUR);
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toHaveLength(3);
+  });
+});
+
+describe('collectRemediation', () => {
+  it('stores the measured effect once and notifies once, however often the event comes', async () => {
+    const config = testConfig();
+    h.fleet.add('i-fixable', { numa: [HEALTHY, FRAGMENTED] });
+    const { scan } = await scanAndCollect(config);
+    const [command] = h.fleet.commandsFor('remediate');
+    const commandId = command?.commandId ?? '';
+    const results = await Promise.all([
+      collectRemediation(h.deps, config, commandId),
+      collectRemediation(h.deps, config, commandId),
+    ]);
+    const again = await collectRemediation(h.deps, config, commandId);
+    expect(results.flatMap((result) => result.outcomes)).toHaveLength(1);
+    expect(again.status).toBe('already-completed');
+    const record = await h.store.getRemediation(scan.scanId, 'i-fixable');
+    expect(record).toMatchObject({ status: 'COMPLETED', effect: 'improved', action: 'compact-node', numaNode: 1 });
+    expect(record?.before?.every((index) => index.node === 1)).toBe(true);
+    const outcomes = h.notifier.messages.filter((message) => message.subject.includes('improved'));
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]?.subject).toMatch(/unusable 1\.000 -> 0\.\d{3}/);
+    expect(await h.store.getNodeState('i-fixable')).toMatchObject({ noEffectCount: 0, blocked: false });
+  });
+
+  it('records a dry run as dry-run, never as no-effect', async () => {
+    const config = testConfig({ remediation: { dryRun: true, maxNoEffect: 1 } });
+    h.fleet.add('i-dry', { numa: [FRAGMENTED] });
+    const { scan } = await scanAndCollect(config);
+    await collectAllRemediations(config);
+    expect(h.fleet.commandsFor('remediate')[0]?.request.parameters.dryRun).toEqual(['true']);
+    expect((await h.store.getRemediation(scan.scanId, 'i-dry'))?.effect).toBe('dry-run');
+    expect(await h.store.getNodeState('i-dry')).toMatchObject({ noEffectCount: 0, blocked: false });
+  });
+
+  it('records a failed invocation or an unparsable report as failed', async () => {
+    const config = testConfig();
+    h.fleet.add('i-fails', {
+      numa: [FRAGMENTED],
+      remediate: () => ({ state: 'Failed', output: 'boom', responseCode: 2 }),
+    });
+    h.fleet.add('i-garbage', {
+      numa: [FRAGMENTED],
+      remediate: () => ({ output: 'fleetscan-remediate 1\nhost x\nend\n' }),
+    });
+    const { scan } = await scanAndCollect(config);
+    await collectAllRemediations(config);
+    expect(await h.store.getRemediation(scan.scanId, 'i-fails')).toMatchObject({
+      effect: 'failed',
+      error: 'invocation Failed (exit 2): boom',
+    });
+    expect(await h.store.getRemediation(scan.scanId, 'i-garbage')).toMatchObject({
+      effect: 'failed',
+      error: "line 2: report has no 'pagesize' line",
+    });
+  });
+
+  it('ignores a remediate command fleetscan does not know', async () => {
+    expect(await collectRemediation(h.deps, testConfig(), 'cmd-unknown')).toEqual({
+      commandId: 'cmd-unknown',
+      status: 'unknown-command',
+      outcomes: [],
+    });
+  });
+});
+
+describe('sweep', () => {
+  it('hands out scans and remediate commands still running past collectAfter, and nothing once collected', async () => {
+    const config = testConfig();
+    h.fleet.add('i-frag', { numa: [FRAGMENTED] });
+    const scan = await startScan(h.deps, config);
+    expect(await sweep(h.deps)).toEqual([]);
+    h.clock.advance((600 + 60 + 120) * 1000);
+    expect(await sweep(h.deps)).toEqual([{ kind: 'gather', commandId: scan.scanId, collectAfter: scan.collectAfter }]);
+    await collect(h.deps, config, { kind: 'gather', commandId: scan.scanId });
+    h.clock.advance(HOUR);
+    const due = await sweep(h.deps);
+    expect(due.map((entry) => entry.kind)).toEqual(['remediate']);
+    await collect(h.deps, config, due[0] ?? { kind: 'remediate', commandId: '' });
+    expect(await sweep(h.deps)).toEqual([]);
+  });
+});
