@@ -5,6 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { StoreLockedError } from '../local/embedded-dynalite.ts';
 import { openLocalStore, STORE_DIR } from '../local/store.ts';
 import type { HistoryReader } from '../runtime/ports.ts';
 import { openDynamoHistory } from './dynamo-reader.ts';
@@ -111,7 +112,7 @@ export async function explained<T>(work: () => Promise<T>, context: Parameters<t
   }
 }
 
-function quietSdk(): void {
+export function quietSdk(): void {
   // The SDK's Node-version notice is for whoever maintains this package, not for someone reading their history.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
@@ -202,9 +203,7 @@ export async function openLocalHistory(dataDir: string): Promise<HistorySource> 
 
 /** The embedded store's failures that have a cause a user can fix. */
 export function localStoreError(error: unknown, dataDir: string): Error {
-  const message =
-    error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? '')}` : '';
-  if (/LOCK|lock/.test(message)) {
+  if (error instanceof StoreLockedError) {
     return new CliError(
       `the local demo data in ${clean(dataDir, 200)} is in use by another fleetscan process; wait for it to finish`,
       EXIT_FAILURE,

@@ -11,6 +11,37 @@ type DynaliteFactory = (options: { path?: string; createTableMs?: number; update
 
 const require = createRequire(import.meta.url);
 
+interface LevelDatabase {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+type LevelFactory = { Level: new (path: string) => LevelDatabase };
+
+/** The data directory is locked by another process (LevelDB allows one at a time). */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+}
+
+/**
+ * dynalite opens its LevelDB lazily and, when the open fails, throws from inside its request handler — an
+ * uncaught exception. Opening (and closing) the directory first turns a held lock into an error we can report.
+ */
+async function probe(path: string): Promise<void> {
+  // dynalite's own copy of `level`, so the probe reads the directory exactly as dynalite will.
+  const { Level } = createRequire(require.resolve('dynalite'))('level') as LevelFactory;
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause;
+    if (cause?.code === 'LEVEL_LOCKED') {
+      throw new StoreLockedError(`${path} is in use by another process`, { cause: error });
+    }
+    throw error;
+  }
+  await db.close();
+}
+
 export interface EmbeddedDynalite {
   readonly endpoint: string;
   close(): Promise<void>;
@@ -18,6 +49,7 @@ export interface EmbeddedDynalite {
 
 /** Starts dynalite; `path` persists to disk (in memory without it). */
 export async function startDynalite(options: { readonly path?: string } = {}): Promise<EmbeddedDynalite> {
+  if (options.path !== undefined) await probe(options.path);
   const dynalite = require('dynalite') as DynaliteFactory;
   const server = dynalite({
     ...(options.path === undefined ? {} : { path: options.path }),

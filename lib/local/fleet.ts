@@ -96,10 +96,11 @@ export interface SimNode {
   readonly index: number;
   readonly instanceId: string;
   readonly profile: Profile;
-  readonly host: string;
-  readonly kernel: string;
-  readonly pageSize: number;
-  readonly memTotalKb: number;
+  /** Host, kernel, page size and memory follow the live reading on this machine's node. */
+  host: string;
+  kernel: string;
+  pageSize: number;
+  memTotalKb: number;
   memAvailableKb: number;
   allocFailures: AllocFailures | null;
   zones: SimZone[];
@@ -407,8 +408,7 @@ export class SimulatedFleet {
     const rng = new Rng(mixSeed(this.state.seed, node.index, gatherNo, 0xd1));
     if (node.profile === 'this-host') {
       if (live !== null) {
-        node.zones = live.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] }));
-        node.memAvailableKb = live.memAvailableKb ?? node.memAvailableKb;
+        adoptLive(node, live);
         return;
       }
     }
@@ -472,9 +472,7 @@ export class SimulatedFleet {
         exitCode: 1,
       };
     }
-    if (node.profile === 'this-host' && live !== null) {
-      node.zones = live.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] }));
-    }
+    if (node.profile === 'this-host' && live !== null) adoptLive(node, live);
     const before = this.report(node).zones;
     const rng = new Rng(mixSeed(this.state.seed, node.index, this.state.commands, 0xa1));
     const steps: { name: string; result: StepResult }[] = [];
@@ -505,6 +503,16 @@ export class SimulatedFleet {
     };
     return { kind: 'ran', stdout: formatRemediationReport(report), stderr: '', exitCode: 0 };
   }
+}
+
+/** This machine's node takes what this machine says (a name or kernel of the real host, its real counts). */
+function adoptLive(node: SimNode, live: GatherReport): void {
+  node.zones = live.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] }));
+  node.host = live.host;
+  node.kernel = live.kernel;
+  node.pageSize = live.pageSize;
+  node.memTotalKb = live.memTotalKb ?? node.memTotalKb;
+  node.memAvailableKb = live.memAvailableKb ?? node.memAvailableKb;
 }
 
 function garbageOutcome(node: SimNode, gatherNo: number): NodeOutcome {
