@@ -1,0 +1,194 @@
+/**
+ * CommandGateway over SSM Run Command (@aws-sdk/client-ssm).
+ *
+ * - SendCommand: tag Targets (`tag:<key>`) or explicit InstanceIds, DocumentVersion $LATEST (whether a new
+ *   CloudFormation-created version becomes the default is unreliable). SendCommand is not idempotent, so it is
+ *   retried only on throttling (a throttled request was not executed); give it a client with maxAttempts 1
+ *   (`sendClient`, see clients.ts) so that the SDK does not retry an ambiguous failure either.
+ * - ListCommandInvocations with Details and MaxResults 50, page by page; GetCommandInvocation for the full stdout.
+ *   Right after SendCommand both may answer InvocationDoesNotExist / InvalidCommandId or an empty list (eventual
+ *   consistency): retried with backoff. Throttling that outlasts the SDK's adaptive retries is retried per page,
+ *   so a long collection is not lost to one busy second.
+ * - Invocation states are normalized from StatusDetails (more specific) or Status, with or without spaces.
+ */
+import {
+  type CommandInvocation,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  type ListCommandInvocationsCommandOutput,
+  SendCommandCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { CommandGateway, Invocation, InvocationState, SendCommandRequest, Sleep } from '../runtime/ports.ts';
+import { isThrottling, realSleep, withRetry } from './retry.ts';
+
+export interface SsmGatewayOptions {
+  /** Reads (listings, outputs). */
+  readonly client: SSMClient;
+  /** Sends; ideally a client with maxAttempts 1. @default client */
+  readonly sendClient?: SSMClient;
+  /** Document names (or ARNs) of the two fleetscan documents. */
+  readonly documents: { readonly gather: string; readonly remediate: string };
+  /** @default a real timer */
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  /** Attempts while a new command is not visible yet. @default 6 (about 30 s of waiting at most) */
+  readonly consistencyAttempts?: number;
+  /** Attempts when throttling outlasts the SDK's retries. @default 5 */
+  readonly throttleAttempts?: number;
+}
+
+/** SendCommand answered without a command id. */
+export class SsmResponseError extends Error {
+  override readonly name = 'SsmResponseError';
+}
+
+const STATES: readonly InvocationState[] = [
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Success',
+  'Cancelled',
+  'TimedOut',
+  'Failed',
+  'Cancelling',
+  'Undeliverable',
+  'Terminated',
+  'InvalidPlatform',
+  'AccessDenied',
+  'DeliveryTimedOut',
+  'ExecutionTimedOut',
+];
+const BY_KEY = new Map(STATES.map((state) => [state.toLowerCase(), state]));
+const NOT_TERMINAL: ReadonlySet<InvocationState> = new Set([
+  'Pending',
+  'InProgress',
+  'Delayed',
+  'Cancelling',
+  'Unknown',
+]);
+
+function stateOf(text: string | undefined): InvocationState | undefined {
+  return text === undefined ? undefined : BY_KEY.get(text.replace(/[\s_-]+/g, '').toLowerCase());
+}
+
+/** "Delivery Timed Out" / "DeliveryTimedOut" → DeliveryTimedOut; StatusDetails wins when it is known. */
+export function normalizeInvocationState(status: string | undefined, details: string | undefined): InvocationState {
+  return stateOf(details) ?? stateOf(status) ?? 'Unknown';
+}
+
+export function isTerminal(state: InvocationState): boolean {
+  return !NOT_TERMINAL.has(state);
+}
+
+export function toInvocation(invocation: CommandInvocation): Invocation {
+  const plugins = invocation.CommandPlugins ?? [];
+  const state = normalizeInvocationState(invocation.Status, invocation.StatusDetails);
+  return {
+    instanceId: invocation.InstanceId ?? '',
+    state,
+    terminal: isTerminal(state),
+    output: plugins
+      .map((plugin) => plugin.Output ?? '')
+      .filter((output) => output !== '')
+      .join('\n'),
+    responseCode: plugins[0]?.ResponseCode ?? null,
+  };
+}
+
+const NOT_YET_VISIBLE = new Set(['InvocationDoesNotExist', 'InvalidCommandId']);
+
+function notYetVisible(error: unknown): boolean {
+  return error instanceof Error && NOT_YET_VISIBLE.has(error.name);
+}
+
+export class SsmGateway implements CommandGateway {
+  private readonly client: SSMClient;
+  private readonly sendClient: SSMClient;
+  private readonly documents: SsmGatewayOptions['documents'];
+  private readonly sleep: Sleep;
+  private readonly random: () => number;
+  private readonly consistencyAttempts: number;
+  private readonly throttleAttempts: number;
+
+  constructor(options: SsmGatewayOptions) {
+    this.client = options.client;
+    this.sendClient = options.sendClient ?? options.client;
+    this.documents = options.documents;
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+    this.consistencyAttempts = options.consistencyAttempts ?? 6;
+    this.throttleAttempts = options.throttleAttempts ?? 5;
+  }
+
+  private backoff(attempts: number, baseMs: number) {
+    return { attempts, baseMs, maxMs: 10_000, sleep: this.sleep, random: this.random };
+  }
+
+  async send(request: SendCommandRequest): Promise<{ readonly commandId: string }> {
+    const targets = request.targets;
+    const input = {
+      DocumentName: request.document === 'gather' ? this.documents.gather : this.documents.remediate,
+      DocumentVersion: '$LATEST',
+      ...(targets.kind === 'tags'
+        ? { Targets: targets.tags.map((tag) => ({ Key: `tag:${tag.key}`, Values: [...tag.values] })) }
+        : { InstanceIds: [...targets.instanceIds] }),
+      Parameters: Object.fromEntries(Object.entries(request.parameters).map(([name, values]) => [name, [...values]])),
+      MaxConcurrency: request.maxConcurrency,
+      MaxErrors: request.maxErrors,
+      TimeoutSeconds: request.deliveryTimeoutSeconds,
+      Comment: request.comment.slice(0, 100),
+    };
+    const output = await withRetry(
+      () => this.sendClient.send(new SendCommandCommand(input)),
+      isThrottling,
+      this.backoff(this.throttleAttempts, 500),
+    );
+    const commandId = output.Command?.CommandId;
+    if (commandId === undefined) throw new SsmResponseError('SendCommand returned no command id');
+    return { commandId };
+  }
+
+  private listPage(commandId: string, nextToken: string | undefined, first: boolean) {
+    return withRetry(
+      () =>
+        this.client.send(
+          new ListCommandInvocationsCommand({
+            CommandId: commandId,
+            Details: true,
+            MaxResults: 50,
+            NextToken: nextToken,
+          }),
+        ),
+      (error) => isThrottling(error) || (first && notYetVisible(error)),
+      this.backoff(Math.max(this.throttleAttempts, first ? this.consistencyAttempts : 0), 500),
+    );
+  }
+
+  async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
+    let page: ListCommandInvocationsCommandOutput | undefined;
+    // An empty first listing right after SendCommand may only mean "not visible yet".
+    for (let attempt = 0; attempt < this.consistencyAttempts; attempt += 1) {
+      if (attempt > 0) await this.sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
+      page = await this.listPage(commandId, undefined, true);
+      if ((page.CommandInvocations ?? []).length > 0 || page.NextToken !== undefined) break;
+    }
+    while (page !== undefined) {
+      const invocations = (page.CommandInvocations ?? [])
+        .map(toInvocation)
+        .filter((invocation) => invocation.instanceId !== '');
+      if (invocations.length > 0) yield invocations;
+      const token = page.NextToken;
+      page = token === undefined || token === '' ? undefined : await this.listPage(commandId, token, false);
+    }
+  }
+
+  async getFullOutput(commandId: string, instanceId: string): Promise<string> {
+    const output = await withRetry(
+      () => this.client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
+      (error) => isThrottling(error) || notYetVisible(error),
+      this.backoff(Math.max(this.throttleAttempts, this.consistencyAttempts), 500),
+    );
+    return output.StandardOutputContent ?? '';
+  }
+}

@@ -1,0 +1,266 @@
+import {
+  type CommandInvocation,
+  type CommandInvocationStatus,
+  GetCommandInvocationCommand,
+  InvocationDoesNotExist,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient,
+  ThrottlingException,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { normalizeInvocationState, SsmGateway, SsmResponseError, toInvocation } from '../../lib/adapters/ssm.ts';
+import { parseGatherReport } from '../../lib/core/report.ts';
+import { readReport } from '../../lib/runtime/evaluation.ts';
+import type { Invocation } from '../../lib/runtime/ports.ts';
+import { gatherOutput } from '../support/runtime-fixtures.ts';
+
+const ssm = mockClient(SSMClient);
+const client = new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+let delays: number[];
+
+function gateway(overrides: Partial<ConstructorParameters<typeof SsmGateway>[0]> = {}): SsmGateway {
+  return new SsmGateway({
+    client,
+    documents: { gather: 'Fleetscan-Gather', remediate: 'Fleetscan-Remediate' },
+    sleep: async (ms) => {
+      delays.push(ms);
+    },
+    random: () => 0.5,
+    ...overrides,
+  });
+}
+
+function invocation(instanceId: string, status = 'Success', details = status, output = 'out'): CommandInvocation {
+  return {
+    InstanceId: instanceId,
+    Status: status as CommandInvocationStatus,
+    StatusDetails: details,
+    CommandPlugins: [{ Name: 'gather', Output: output, ResponseCode: 0 }],
+  };
+}
+
+function throttled(): ThrottlingException {
+  return new ThrottlingException({ message: 'Rate exceeded', Message: 'Rate exceeded', $metadata: {} });
+}
+
+async function collectPages(source: AsyncIterable<readonly Invocation[]>): Promise<Invocation[][]> {
+  const pages: Invocation[][] = [];
+  for await (const page of source) pages.push([...page]);
+  return pages;
+}
+
+beforeEach(() => {
+  ssm.reset();
+  delays = [];
+});
+
+afterEach(() => {
+  ssm.reset();
+});
+
+describe('SsmGateway.send', () => {
+  it('sends the gather document to tag targets at $LATEST with the scan settings', async () => {
+    // Prepare
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    // Act
+    const result = await gateway().send({
+      document: 'gather',
+      targets: { kind: 'tags', tags: [{ key: 'fleetscan', values: ['enabled'] }] },
+      parameters: {},
+      maxConcurrency: '25%',
+      maxErrors: '100%',
+      deliveryTimeoutSeconds: 600,
+      comment: `fleetscan gather ${'x'.repeat(200)}`,
+    });
+    // Assess
+    expect(result).toEqual({ commandId: 'cmd-1' });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'Fleetscan-Gather',
+      DocumentVersion: '$LATEST',
+      Targets: [{ Key: 'tag:fleetscan', Values: ['enabled'] }],
+      MaxConcurrency: '25%',
+      MaxErrors: '100%',
+      TimeoutSeconds: 600,
+    });
+    const input = ssm.commandCalls(SendCommandCommand)[0]?.args[0].input;
+    expect(input?.Comment).toHaveLength(100);
+    expect(input?.InstanceIds).toBeUndefined();
+  });
+
+  it('sends the remediate document to explicit instance ids with its parameters', async () => {
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-2' } });
+    await gateway().send({
+      document: 'remediate',
+      targets: { kind: 'instances', instanceIds: ['i-1', 'mi-2'] },
+      parameters: { action: ['compact-node'], numaNode: ['1'], dryRun: ['false'] },
+      maxConcurrency: '1',
+      maxErrors: '100%',
+      deliveryTimeoutSeconds: 300,
+      comment: 'fleetscan compact-node',
+    });
+    expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
+      DocumentName: 'Fleetscan-Remediate',
+      InstanceIds: ['i-1', 'mi-2'],
+      Parameters: { action: ['compact-node'], numaNode: ['1'], dryRun: ['false'] },
+    });
+    expect(ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Targets).toBeUndefined();
+  });
+
+  it('retries a throttled SendCommand, but nothing else (SendCommand is not idempotent)', async () => {
+    ssm
+      .on(SendCommandCommand)
+      .rejectsOnce(throttled())
+      .resolves({ Command: { CommandId: 'cmd-3' } });
+    const request = {
+      document: 'gather' as const,
+      targets: { kind: 'tags' as const, tags: [{ key: 'k', values: ['v'] }] },
+      parameters: {},
+      maxConcurrency: '1',
+      maxErrors: '0',
+      deliveryTimeoutSeconds: 60,
+      comment: '',
+    };
+    expect(await gateway().send(request)).toEqual({ commandId: 'cmd-3' });
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 2);
+
+    ssm.reset();
+    ssm.on(SendCommandCommand).rejects(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }));
+    await expect(gateway().send(request)).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(ssm).toHaveReceivedCommandTimes(SendCommandCommand, 1);
+  });
+
+  it('fails with a named error when SSM returns no command id', async () => {
+    ssm.on(SendCommandCommand).resolves({});
+    await expect(
+      gateway().send({
+        document: 'gather',
+        targets: { kind: 'tags', tags: [] },
+        parameters: {},
+        maxConcurrency: '1',
+        maxErrors: '0',
+        deliveryTimeoutSeconds: 60,
+        comment: '',
+      }),
+    ).rejects.toBeInstanceOf(SsmResponseError);
+  });
+});
+
+describe('SsmGateway.listInvocations', () => {
+  it('pages with Details and MaxResults 50, following NextToken', async () => {
+    ssm
+      .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: undefined })
+      .resolves({ CommandInvocations: [invocation('i-1'), invocation('i-2')], NextToken: 't1' })
+      .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: 't1' })
+      .resolves({ CommandInvocations: [invocation('i-3', 'Failed', 'Undeliverable', '')] });
+    const pages = await collectPages(gateway().listInvocations('cmd'));
+    expect(pages.map((page) => page.map((entry) => entry.instanceId))).toEqual([['i-1', 'i-2'], ['i-3']]);
+    expect(pages[1]?.[0]).toEqual({
+      instanceId: 'i-3',
+      state: 'Undeliverable',
+      terminal: true,
+      output: '',
+      responseCode: 0,
+    });
+    expect(ssm).toHaveReceivedNthCommandWith(ListCommandInvocationsCommand, 1, { Details: true, MaxResults: 50 });
+    expect(ssm).toHaveReceivedNthCommandWith(ListCommandInvocationsCommand, 2, {
+      Details: true,
+      MaxResults: 50,
+      NextToken: 't1',
+    });
+  });
+
+  it('retries InvocationDoesNotExist and an empty first listing right after SendCommand', async () => {
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .rejectsOnce(new InvocationDoesNotExist({ message: 'not yet', $metadata: {} }))
+      .resolvesOnce({ CommandInvocations: [] })
+      .resolves({ CommandInvocations: [invocation('i-1')] });
+    const pages = await collectPages(gateway().listInvocations('cmd'));
+    expect(pages.flat().map((entry) => entry.instanceId)).toEqual(['i-1']);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
+    expect(delays).toHaveLength(2);
+  });
+
+  it('gives up on an empty listing after the bounded attempts (a command that reached no node)', async () => {
+    ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
+    const pages = await collectPages(gateway({ consistencyAttempts: 3 }).listInvocations('cmd'));
+    expect(pages).toEqual([]);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
+  });
+
+  it('retries ThrottlingException on a later page without restarting the listing', async () => {
+    ssm
+      .on(ListCommandInvocationsCommand, { NextToken: undefined })
+      .resolves({ CommandInvocations: [invocation('i-1')], NextToken: 't1' })
+      .on(ListCommandInvocationsCommand, { NextToken: 't1' })
+      .rejectsOnce(throttled())
+      .resolves({ CommandInvocations: [invocation('i-2')] });
+    const pages = await collectPages(gateway().listInvocations('cmd'));
+    expect(pages.flat().map((entry) => entry.instanceId)).toEqual(['i-1', 'i-2']);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
+    expect(delays).toEqual([250]);
+  });
+
+  it('gives up on throttling after the bounded attempts', async () => {
+    ssm.on(ListCommandInvocationsCommand).rejects(throttled());
+    await expect(
+      collectPages(gateway({ throttleAttempts: 3, consistencyAttempts: 1 }).listInvocations('cmd')),
+    ).rejects.toBeInstanceOf(ThrottlingException);
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
+  });
+});
+
+describe('SsmGateway.getFullOutput and the truncation fallback', () => {
+  it('re-reads a cut listing output through GetCommandInvocation, retrying InvocationDoesNotExist', async () => {
+    const full = gatherOutput({ host: 'wide' });
+    const cut = `${full.slice(0, 120)}\n---Output truncated---`;
+    ssm
+      .on(ListCommandInvocationsCommand)
+      .resolves({ CommandInvocations: [invocation('i-1', 'Success', 'Success', cut)] });
+    ssm
+      .on(GetCommandInvocationCommand)
+      .rejectsOnce(new InvocationDoesNotExist({ message: 'not yet', $metadata: {} }))
+      .resolves({ StandardOutputContent: full });
+    const g = gateway();
+    const [page] = await collectPages(g.listInvocations('cmd'));
+    const listed = page?.[0];
+    if (listed === undefined) throw new Error('expected one invocation');
+    const result = await readReport(g, 'cmd', listed, parseGatherReport);
+    expect(result).toMatchObject({ ok: true, report: { host: 'wide' } });
+    expect(ssm).toHaveReceivedCommandWith(GetCommandInvocationCommand, { CommandId: 'cmd', InstanceId: 'i-1' });
+    expect(ssm).toHaveReceivedCommandTimes(GetCommandInvocationCommand, 2);
+  });
+
+  it('does not call GetCommandInvocation when the listed output is complete', async () => {
+    const g = gateway();
+    const listed = toInvocation(invocation('i-1', 'Success', 'Success', gatherOutput()));
+    expect((await readReport(g, 'cmd', listed, parseGatherReport)).ok).toBe(true);
+    expect(ssm).toHaveReceivedCommandTimes(GetCommandInvocationCommand, 0);
+  });
+});
+
+describe('normalizeInvocationState', () => {
+  it.each([
+    ['TimedOut', 'Delivery Timed Out', 'DeliveryTimedOut'],
+    ['TimedOut', 'DeliveryTimedOut', 'DeliveryTimedOut'],
+    ['TimedOut', 'Execution Timed Out', 'ExecutionTimedOut'],
+    ['Failed', 'Undeliverable', 'Undeliverable'],
+    ['Failed', 'Invalid Platform', 'InvalidPlatform'],
+    ['Failed', 'Access Denied', 'AccessDenied'],
+    ['In Progress', undefined, 'InProgress'],
+    ['Success', 'Success', 'Success'],
+    ['Cancelled', 'Something New', 'Cancelled'],
+    [undefined, undefined, 'Unknown'],
+  ])('reads Status %s / StatusDetails %s as %s', (status, details, expected) => {
+    expect(normalizeInvocationState(status, details)).toBe(expected);
+  });
+
+  it('marks only finished states terminal', () => {
+    expect(toInvocation(invocation('i-1', 'InProgress', 'InProgress')).terminal).toBe(false);
+    expect(toInvocation(invocation('i-1', 'Pending', 'Delayed')).terminal).toBe(false);
+    expect(toInvocation(invocation('i-1', 'TimedOut', 'Execution Timed Out')).terminal).toBe(true);
+  });
+});
