@@ -72,6 +72,8 @@ export interface PutStats {
   readonly maxBytes: Record<string, number>;
   readonly totalBytes: Record<string, number>;
   readonly writeUnits: Record<string, number>;
+  /** Puts made with PutItem (one item per call) rather than BatchWriteItem, by kind. */
+  readonly single: Record<string, number>;
 }
 
 export interface MeterSnapshot {
@@ -103,7 +105,8 @@ export class DynamoMeter {
     maxBytes: Record<string, number>;
     totalBytes: Record<string, number>;
     writeUnits: Record<string, number>;
-  } = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {} };
+    single: Record<string, number>;
+  } = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {}, single: {} };
   private updatedKeys: Record<string, number> = {};
   private keysRead = 0;
   private queryBytes = 0;
@@ -171,7 +174,7 @@ export class DynamoMeter {
   reset(): void {
     this.apiCalls = {};
     this.errors = {};
-    this.puts = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {} };
+    this.puts = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {}, single: {} };
     this.updatedKeys = {};
     this.keysRead = 0;
     this.queryBytes = 0;
@@ -185,8 +188,9 @@ export class DynamoMeter {
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   }
 
-  private put(item: WireItem): void {
+  private put(item: WireItem, single: boolean): void {
     const kind = kindOf(item);
+    if (single) this.puts.single[kind] = (this.puts.single[kind] ?? 0) + 1;
     const size = wireItemSize(item);
     this.puts.count[kind] = (this.puts.count[kind] ?? 0) + 1;
     this.puts.maxBytes[kind] = Math.max(this.puts.maxBytes[kind] ?? 0, size);
@@ -205,10 +209,10 @@ export class DynamoMeter {
     if (operation === 'BatchWriteItem') {
       const tables = (parsed.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: WireItem } }[]>;
       for (const requests of Object.values(tables)) {
-        for (const entry of requests) if (entry.PutRequest) this.put(entry.PutRequest.Item);
+        for (const entry of requests) if (entry.PutRequest) this.put(entry.PutRequest.Item, false);
       }
     } else if (operation === 'PutItem') {
-      this.put(parsed.Item as WireItem);
+      this.put(parsed.Item as WireItem, true);
     } else if (operation === 'UpdateItem') {
       const key = parsed.Key as WireItem;
       const id = `${String(key.pk?.S)}|${String(key.sk?.S)}`;
