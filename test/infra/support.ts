@@ -1,0 +1,39 @@
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { buildApp } from '../../lib/infra/app.ts';
+import type { FleetscanStack } from '../../lib/infra/fleetscan-stack.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The context `cdk synth` runs with: cdk.json's (feature flags), plus the test's own keys. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: object };
+  return { ...cdkJson.context };
+}
+
+export function outdir(name: string): string {
+  const tmp = join(PROJECT_ROOT, '.tmp');
+  mkdirSync(tmp, { recursive: true });
+  return mkdtempSync(join(tmp, `cdk.out-${name}-`));
+}
+
+export interface Synthesized {
+  readonly stack: FleetscanStack;
+  readonly assembly: CloudAssembly;
+  readonly template: Record<string, unknown>;
+  readonly templateText: string;
+}
+
+/** Synthesizes the real app, cdk-nag included, as `cdk synth` would. Bundles the Lambdas unless told not to. */
+export function synthesize(name: string, context: Record<string, unknown> = {}, bundle = true): Synthesized {
+  const { app, stack } = buildApp({
+    outdir: outdir(name),
+    context: { ...cdkJsonContext(), ...context, ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+  });
+  const assembly = app.synth();
+  const artifact = assembly.getStackArtifact(stack.artifactId);
+  const templateText = readFileSync(join(assembly.directory, artifact.templateFile), 'utf8');
+  return { stack, assembly, template: artifact.template as Record<string, unknown>, templateText };
+}
