@@ -1,0 +1,83 @@
+/**
+ * Scan Lambda (EventBridge Scheduler): starts a scan — the gather document to the target tags — and hands
+ * every scan or remediation whose completion event is overdue to the collect Lambda (asynchronous Invoke).
+ * One failing step does not skip the other; the invocation still fails so that the alarm sees it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { createClients } from '../../lib/adapters/clients.ts';
+import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import { LambdaCollectTrigger } from '../../lib/adapters/lambda-trigger.ts';
+import { SsmGateway } from '../../lib/adapters/ssm.ts';
+import { sweepPayload } from '../../lib/runtime/events.ts';
+import { startScan, sweep } from '../../lib/runtime/scan.ts';
+import { configFromEnv, readEnv, runtimeLogger } from '../shared/wiring.ts';
+
+const env = readEnv([
+  'TABLE_NAME',
+  'GATHER_DOCUMENT',
+  'REMEDIATE_DOCUMENT',
+  'FLEETSCAN_CONFIG',
+  'COLLECT_FUNCTION_NAME',
+]);
+const config = configFromEnv(env.FLEETSCAN_CONFIG);
+const logger = new Logger();
+const metrics = new Metrics();
+const clients = createClients();
+const deps = {
+  gateway: new SsmGateway({
+    client: clients.ssm,
+    sendClient: clients.ssmSend,
+    documents: { gather: env.GATHER_DOCUMENT, remediate: env.REMEDIATE_DOCUMENT },
+  }),
+  store: new DynamoStore({ client: clients.doc, tableName: env.TABLE_NAME, retentionDays: config.retentionDays }),
+  clock: { now: () => new Date() },
+  logger: runtimeLogger(logger),
+};
+const trigger = new LambdaCollectTrigger({ client: clients.lambda, functionName: env.COLLECT_FUNCTION_NAME });
+
+/** Starting the scan or sweeping failed (the first failure is the cause; both are logged). */
+export class ScanRunError extends Error {
+  override readonly name = 'ScanRunError';
+}
+
+export interface ScanResponse {
+  readonly scanId: string | null;
+  /** Overdue commands handed to the collect Lambda. */
+  readonly swept: number;
+}
+
+export const handler = async (_event: unknown, context?: Context): Promise<ScanResponse> => {
+  if (context !== undefined) logger.addContext(context);
+  const failures: { step: string; error: unknown }[] = [];
+  let scanId: string | null = null;
+  try {
+    scanId = (await startScan(deps, config)).scanId;
+    metrics.addMetric('ScansStarted', 'Count', 1);
+  } catch (error) {
+    failures.push({ step: 'start scan', error });
+    logger.error('starting the scan failed', { error: error instanceof Error ? error : String(error) });
+  }
+  let swept = 0;
+  try {
+    for (const due of await sweep(deps)) {
+      if (due.commandId === scanId) continue;
+      await trigger.trigger(sweepPayload(due.kind, due.commandId));
+      swept += 1;
+    }
+    metrics.addMetric('CommandsSwept', 'Count', swept);
+  } catch (error) {
+    failures.push({ step: 'sweep', error });
+    logger.error('sweeping overdue commands failed', { swept, error: error instanceof Error ? error : String(error) });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+  const [first] = failures;
+  if (first !== undefined) {
+    throw new ScanRunError(`scan run failed: ${failures.map((failure) => failure.step).join(' and ')}`, {
+      cause: first.error,
+    });
+  }
+  return { scanId, swept };
+};
