@@ -234,10 +234,9 @@ export function renderScans(scans: readonly ScanRecord[], paint: Paint): string[
 /** `no-suitable-block@0/Normal/6, ...` for a record, or its error when it has no verdict. */
 function detail(record: NodeRecord, width = 3): string {
   if (record.status === 'ERROR') {
-    const why = clean(record.error, 120) || record.invocationState;
-    return record.invocationState === 'Success' || why.startsWith(record.invocationState)
-      ? why
-      : `${record.invocationState}: ${why}`;
+    const why = clean(record.error, 120);
+    if (why === '') return record.invocationState;
+    return why.includes(record.invocationState) ? why : `${record.invocationState}: ${why}`;
   }
   const shown = record.findings.slice(0, width).map((finding) => clean(finding, 60));
   const more = record.findings.length - shown.length;
@@ -254,9 +253,10 @@ export function renderScanHeader(scan: ScanRecord, paint: Paint): string[] {
       })
     : [];
   const lines = [
-    `${paint.bold(`scan ${scan.scanId}`)}  ${scan.status}  requested ${utc(scan.requestedAt)} UTC` +
-      (scan.completedAt ? `  completed ${utc(scan.completedAt)} UTC` : '') +
-      `  targets ${clean(scan.targets, 120)}`,
+    `${paint.bold(`scan ${scan.scanId}`)}  ${scan.status}`,
+    `requested ${utc(scan.requestedAt)} UTC` +
+      (scan.completedAt ? `, completed ${utc(scan.completedAt)} UTC` : '') +
+      `, targets ${clean(scan.targets, 120)}`,
   ];
   if (scan.nodes !== undefined) {
     lines.push(

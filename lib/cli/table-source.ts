@@ -186,7 +186,7 @@ export async function openLocalHistory(dataDir: string): Promise<HistorySource> 
     await access(storePath);
   } catch {
     throw new CliError(
-      `no local demo data in ${clean(dataDir, 200)}: run 'npx fleetscan demo' first (or pass --data-dir)`,
+      `no local demo data in ${clean(shortPath(dataDir), 200)}: run 'npx fleetscan demo' first (or pass --data-dir)`,
       EXIT_FAILURE,
     );
   }
@@ -195,17 +195,23 @@ export async function openLocalHistory(dataDir: string): Promise<HistorySource> 
   });
   return {
     reader: store.store,
-    label: `the local demo data in ${clean(dataDir, 200)}`,
+    label: `the local demo data in ${clean(shortPath(dataDir), 200)}`,
     tableName: store.tableName,
     close: () => store.close(),
   };
+}
+
+/** A path as the user would type it from here: relative when it is below the working directory. */
+export function shortPath(dir: string): string {
+  const shown = path.relative(process.cwd(), dir);
+  return shown === '' ? '.' : shown.startsWith('..') || path.isAbsolute(shown) ? dir : shown;
 }
 
 /** The embedded store's failures that have a cause a user can fix. */
 export function localStoreError(error: unknown, dataDir: string): Error {
   if (error instanceof StoreLockedError) {
     return new CliError(
-      `the local demo data in ${clean(dataDir, 200)} is in use by another fleetscan process; wait for it to finish`,
+      `the local demo data in ${clean(shortPath(dataDir), 200)} is in use by another fleetscan process; wait for it to finish`,
       EXIT_FAILURE,
       { cause: error },
     );
