@@ -130,6 +130,22 @@ function previousOf(state: NodeState | undefined, scan: ScanRecord) {
   return { previous: state.consecutiveBreaches, folded: false, superseded };
 }
 
+/** Full-output fetches (GetCommandInvocation) in flight per page: rare, but a fleet of wide hosts needs them all. */
+const FULL_OUTPUT_CONCURRENCY = 4;
+
+/** Maps with at most `limit` calls in flight, results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 async function collectPage(
   deps: RuntimeDeps,
   config: FleetscanConfig,
@@ -145,18 +161,23 @@ async function collectPage(
   const records: NodeRecord[] = [];
   const updates: VerdictUpdate[] = [];
 
-  for (const invocation of fresh) {
+  const reads = await mapLimited(fresh, FULL_OUTPUT_CONCURRENCY, (invocation) =>
+    invocation.terminal && invocation.state === 'Success'
+      ? readReport(deps.gateway, scan.commandId, invocation, parseGatherReport)
+      : Promise.resolve(null),
+  );
+  for (const [index, invocation] of fresh.entries()) {
     const state = states.get(invocation.instanceId);
     const { previous, folded, superseded } = previousOf(state, scan);
+    const read = reads[index];
     if (!invocation.terminal) {
       records.push(errorRecord(context, invocation, `invocation still ${invocation.state} when collected`, previous));
       continue;
     }
-    if (invocation.state !== 'Success') {
+    if (invocation.state !== 'Success' || read === null || read === undefined) {
       records.push(errorRecord(context, invocation, invocationError(invocation), previous));
       continue;
     }
-    const read = await readReport(deps.gateway, scan.commandId, invocation, parseGatherReport);
     if (!read.ok) {
       records.push(errorRecord(context, invocation, read.error, previous));
       continue;
