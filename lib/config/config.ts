@@ -334,7 +334,7 @@ function unknownSetting(prefix: string, path: string, value: unknown): ConfigErr
     .filter(({ distance }) => distance <= 3)
     .sort((a, b) => a.distance - b.distance)[0];
   const hint = near ? `did you mean ${prefix}${near.candidate}?` : 'see the Configuration section of the README';
-  return new ConfigError(`${prefix}${path}`, value, `is not a fleetscan setting (${hint})`);
+  return new ConfigError(`${prefix}${path}`, value, `unknown setting (${hint})`);
 }
 
 /**

@@ -4,8 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { outdir, PROJECT_ROOT } from './support.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { outdir, PROJECT_ROOT, removeOutdirs } from './support.ts';
+
+afterAll(removeOutdirs);
 
 function cdk(args: string[]) {
   const env: NodeJS.ProcessEnv = {};

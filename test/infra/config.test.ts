@@ -281,22 +281,14 @@ describe('Config: rejected with the key, the value and what is allowed', () => {
     [
       'fleetscan:remediation.dryrun',
       'false',
-      'fleetscan:remediation.dryrun: is not a fleetscan setting (did you mean fleetscan:remediation.dryRun?)',
+      'fleetscan:remediation.dryrun: unknown setting (did you mean fleetscan:remediation.dryRun?)',
     ],
-    [
-      'fleetscan:shedule',
-      'rate(1 hour)',
-      'fleetscan:shedule: is not a fleetscan setting (did you mean fleetscan:schedule?)',
-    ],
-    [
-      'fleetscan:colour',
-      'blue',
-      'fleetscan:colour: is not a fleetscan setting (see the Configuration section of the README)',
-    ],
+    ['fleetscan:shedule', 'rate(1 hour)', 'fleetscan:shedule: unknown setting (did you mean fleetscan:schedule?)'],
+    ['fleetscan:colour', 'blue', 'fleetscan:colour: unknown setting (see the Configuration section of the README)'],
     [
       'fleetscan:thresholds',
       '{"order":[4]}',
-      'fleetscan:thresholds.order: is not a fleetscan setting (did you mean fleetscan:thresholds.orders?)',
+      'fleetscan:thresholds.order: unknown setting (did you mean fleetscan:thresholds.orders?)',
     ],
     ['fleetscan:remediation', 'true', "fleetscan:remediation: 'true' is not an object of settings"],
   ])('%s = %j', (key, value, message) => {

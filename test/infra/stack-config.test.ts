@@ -5,11 +5,13 @@
 
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config/config.ts';
 import { buildApp } from '../../lib/infra/app.ts';
 import { FUNCTION_ENV } from '../../lib/infra/function.ts';
-import { cdkJsonContext, outdir, type Synthesized, synthesize } from './support.ts';
+import { cdkJsonContext, outdir, removeOutdirs, type Synthesized, synthesize } from './support.ts';
+
+afterAll(removeOutdirs);
 
 type Json = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
@@ -13,10 +13,20 @@ export function cdkJsonContext(): Record<string, unknown> {
   return { ...cdkJson.context };
 }
 
+const created: string[] = [];
+
+/** A fresh cloud assembly directory under the project's ignored .tmp/. */
 export function outdir(name: string): string {
   const tmp = join(PROJECT_ROOT, '.tmp');
   mkdirSync(tmp, { recursive: true });
-  return mkdtempSync(join(tmp, `cdk.out-${name}-`));
+  const dir = mkdtempSync(join(tmp, `cdk.out-${name}-`));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every assembly this file's tests made (call from afterAll). */
+export function removeOutdirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export interface Synthesized {

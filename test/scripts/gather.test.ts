@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { ParseError } from '../../lib/core/errors.ts';
 import { parseGatherReport } from '../../lib/core/report.ts';
@@ -16,11 +16,13 @@ import {
   GATHER_SCRIPT,
   KERNEL_LOG,
   makeStubs,
+  removeTempDirs,
   runScript,
   SHELLS,
   snapshot,
 } from './harness.ts';
 
+afterAll(removeTempDirs);
 const LAYOUTS = [
   { layout: 'x86-1node', pageSize: 4096, nodes: [0], columns: 11, memTotalKb: 16069420, memAvailableKb: 9822304 },
   { layout: 'x86-2node', pageSize: 4096, nodes: [0, 1], columns: 11, memTotalKb: 131890156, memAvailableKb: 60422880 },
@@ -147,6 +149,10 @@ describe('Script: gather.sh limits', () => {
       .split('\n')
       .filter((line) => !line.trimStart().startsWith('#'));
     expect(code.join('\n')).not.toContain('pagetypeinfo');
+  });
+
+  it('contains no {{ }} that SSM would take for a parameter', () => {
+    expect(readFileSync(GATHER_SCRIPT, 'utf8')).not.toMatch(/\{\{|\}\}/);
   });
 
   it('writes nothing under the root it reads', () => {

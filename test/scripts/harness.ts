@@ -3,7 +3,17 @@
  * trees, with fake dmesg, journalctl, getconf and sync on PATH so that each test controls what the node shows.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,10 +26,18 @@ export const KERNEL_LOG = join(FIXTURES, 'kernel-log/allocation-failures.txt');
 export const SHELLS = ['bash', 'sh'] as const;
 
 const TMP = join(PROJECT_ROOT, '.tmp');
+const created: string[] = [];
 
 export function tempDir(name: string): string {
   mkdirSync(TMP, { recursive: true });
-  return mkdtempSync(join(TMP, `${name}-`));
+  const dir = mkdtempSync(join(TMP, `${name}-`));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every directory this file's tests made (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A writable copy of a fixture layout, so that real runs never touch the committed files. */

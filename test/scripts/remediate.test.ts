@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { parseRemediationReport, REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
 import { NUMA_NODE_PATTERN } from '../../lib/infra/documents.ts';
@@ -16,11 +16,13 @@ import {
   makeStubs,
   REMEDIATE_SCRIPT,
   remediateScriptWith,
+  removeTempDirs,
   runScript,
   SHELLS,
   snapshot,
 } from './harness.ts';
 
+afterAll(removeTempDirs);
 const KERNEL_FILES = {
   dropCaches: 'proc/sys/vm/drop_caches',
   compactMemory: 'proc/sys/vm/compact_memory',
