@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
@@ -67,6 +68,17 @@ export function historyTableDefinition(tableName: string) {
   };
 }
 
+/** dynalite answers ResourceNotFound while a table is CREATING, even with createTableMs 0: wait for ACTIVE. */
+async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`dynalite table ${tableName} did not become ACTIVE`);
+}
+
 export async function startDynalite(options: { tableName?: string } = {}): Promise<LocalTable> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -84,6 +96,7 @@ export async function startDynalite(options: { tableName?: string } = {}): Promi
   });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   await client.send(new CreateTableCommand(historyTableDefinition(tableName)));
+  await untilActive(client, tableName);
   return {
     endpoint,
     tableName,
