@@ -11,6 +11,7 @@ import { processIo } from './io.ts';
 // One line per command; the module is loaded only when its command runs.
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   inspect: { summary: "judge one host's /proc/buddyinfo (or a gather report)", load: () => import('./inspect.ts') },
+  demo: { summary: 'the whole pipeline on a simulated fleet, no AWS account', load: () => import('./demo.ts') },
   scans: { summary: 'recent scans with counts per severity', load: () => import('./scans.ts') },
   scan: { summary: "one scan's nodes, problems first", load: () => import('./scan.ts') },
   history: { summary: "one node's scans over time, with a trend line", load: () => import('./history.ts') },
