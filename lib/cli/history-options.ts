@@ -125,16 +125,21 @@ export function parseCommand(
   };
 }
 
-/** Follows page cursors until `limit` items are read; `more` says whether the history has further ones. */
+/**
+ * Follows page cursors until `limit` items are read; `more` says whether the history has further ones. With a
+ * filter, pages are read `pageSize` at a time (the filter may drop most of a page).
+ */
 export async function readUpTo<T>(
   fetchPage: (page: PageRequest) => Promise<Page<T>>,
   limit: number,
   keep: (item: T) => boolean = () => true,
+  pageSize: number = limit,
 ): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {
-    const page = await fetchPage(cursor === undefined ? { limit } : { limit, cursor });
+    const size = Math.max(pageSize, 1);
+    const page = await fetchPage(cursor === undefined ? { limit: size } : { limit: size, cursor });
     for (const item of page.items) {
       if (!keep(item)) continue;
       if (items.length === limit) return { items, more: true };

@@ -7,6 +7,9 @@ import { type Io, useColor } from './io.ts';
 import { nodeRecordJson, renderScanHeader, renderScanNodes, scanJson, toJson } from './render.ts';
 import { EXIT_FAILURE } from './table-source.ts';
 
+/** The OK nodes are read from the scan's full node list, problems included: in pages this large. */
+const OK_PAGE_SIZE = 200;
+
 /** A prefix is looked up among this many of the newest scans (a full id is found wherever it is). */
 export const PREFIX_SEARCH_SCANS = 500;
 
@@ -58,6 +61,7 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
         (page) => source.reader.listScanNodes(scan.scanId, page),
         command.limit - nodes.length,
         (record) => record.status === 'OK',
+        OK_PAGE_SIZE,
       );
       nodes = [...nodes, ...ok.items];
       more = ok.more;

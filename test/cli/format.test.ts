@@ -85,6 +85,9 @@ describe('Function: readUpTo', () => {
   it('keeps only what the filter accepts, reading on until it has enough', async () => {
     const source = pages([1, 2, 3, 4, 5, 6, 7, 8], 2);
     expect(await readUpTo(source.fetch, 3, (n) => n % 2 === 0)).toEqual({ items: [2, 4, 6], more: true });
+    const large = pages([1, 2, 3, 4, 5, 6, 7, 8], 100);
+    expect(await readUpTo(large.fetch, 2, (n) => n > 6, 100)).toEqual({ items: [7, 8], more: false });
+    expect(large.calls).toEqual([{ limit: 100 }]);
   });
 });
 
