@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { NodeRecordJson, ScanJson } from '../../lib/cli/render.ts';
 import { DEMO_CONFIG, type DemoResult } from '../../lib/local/demo.ts';
 import { SimulatedFleet } from '../../lib/local/fleet.ts';
@@ -17,6 +17,7 @@ describe('CLI: fleetscan demo', () => {
   it('runs the pipeline on a simulated fleet, stores, remediates within budget, notifies, and --local reads it back', async () => {
     // Prepare
     const dataDir = path.join('.tmp', `demo-cli-${process.pid}-${Date.now()}`);
+    onTestFinished(() => rm(path.join(ROOT, dataDir), { recursive: true, force: true }));
     const fleet = SimulatedFleet.create({ seed: SEED, size: NODES });
     const args = ['--nodes', String(NODES), '--scans', String(SCANS), '--seed', String(SEED), '--data-dir', dataDir];
 
@@ -110,6 +111,7 @@ describe('CLI: fleetscan demo', () => {
 
   it('prints one progress line per scan and what to run next', async () => {
     const dataDir = path.join('.tmp', `demo-cli-text-${process.pid}-${Date.now()}`);
+    onTestFinished(() => rm(path.join(ROOT, dataDir), { recursive: true, force: true }));
     const run = await fleetscan(['demo', '--nodes', '12', '--scans', '2', '--seed', '4', '--data-dir', dataDir]);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');

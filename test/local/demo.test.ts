@@ -1,6 +1,6 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SCAN_INTERVAL_MS } from '../../lib/local/clock.ts';
 import { DemoSetupError, runDemo } from '../../lib/local/demo.ts';
 import { SimulatedFleet } from '../../lib/local/fleet.ts';
@@ -9,7 +9,17 @@ import { openLocalStore } from '../../lib/local/store.ts';
 // Near the real time: the store hides items whose TTL (requestedAt + retention) has passed.
 const HOUR = 3_600_000;
 const NOW = new Date(Math.floor(Date.now() / HOUR) * HOUR + 7 * 60_000);
-const tmp = () => mkdtemp(path.join(process.cwd(), '.tmp', 'demo-engine-'));
+const created: string[] = [];
+async function tmp(): Promise<string> {
+  await mkdir(path.join(process.cwd(), '.tmp'), { recursive: true });
+  const dir = await mkdtemp(path.join(process.cwd(), '.tmp', 'demo-engine-'));
+  created.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  for (const dir of created) await rm(dir, { recursive: true, force: true });
+});
 // Node 0 is this machine; a synthetic stand-in keeps these runs identical on every machine.
 const synthetic = async () => null;
 

@@ -1,6 +1,6 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ZoneCounts } from '../../lib/core/buddyinfo.ts';
 import { ParseError } from '../../lib/core/errors.ts';
 import { contigInfo } from '../../lib/core/metrics.ts';
@@ -315,7 +315,9 @@ describe('local opt-out, notifier and clock', () => {
   });
 
   it('prints one line per notification and appends the whole message to the log', async () => {
+    await mkdir(path.join(process.cwd(), '.tmp'), { recursive: true });
     const dir = await mkdtemp(path.join(process.cwd(), '.tmp', 'notifier-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'notifications.log');
     const lines: string[] = [];
     const clock = new SimulatedClock(new Date('2026-01-01T00:00:00Z'));
