@@ -36,6 +36,8 @@ const TARGET_BUNDLE_BYTES = 250 * 1024;
 
 interface Args {
   readonly sizes: number[];
+  /** SSM read calls per second (token bucket, burst of the same size); unset: no rate limit. */
+  readonly ssmRate: number | undefined;
   readonly json: boolean;
   readonly naive: boolean;
   readonly extras: boolean;
@@ -46,20 +48,28 @@ function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let naive = true;
   let extras = true;
+  let ssmRate: number | undefined;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg === '--json') json = true;
     else if (arg === '--no-naive') naive = false;
     else if (arg === '--no-extras') extras = false;
-    else if (arg === '--nodes') {
+    else if (arg === '--ssm-rate') {
+      ssmRate = Number(argv[++i]);
+      if (!(ssmRate > 0)) throw new Error('--ssm-rate takes a positive number of calls per second');
+    } else if (arg === '--nodes') {
       for (const part of (argv[++i] ?? '').split(',')) {
         const n = Number(part);
         if (!Number.isInteger(n) || n < 1) throw new Error(`--nodes takes positive integers, got '${part}'`);
         sizes.push(n);
       }
-    } else throw new Error(`unknown argument '${arg}' (use --nodes N[,N...], --json, --no-naive, --no-extras)`);
+    } else {
+      throw new Error(
+        `unknown argument '${arg}' (use --nodes N[,N...], --json, --no-naive, --no-extras, --ssm-rate CALLS_PER_SECOND)`,
+      );
+    }
   }
-  return { sizes: sizes.length > 0 ? sizes : DEFAULT_SIZES, json, naive, extras };
+  return { sizes: sizes.length > 0 ? sizes : DEFAULT_SIZES, ssmRate, json, naive, extras };
 }
 
 /**
@@ -203,11 +213,28 @@ async function updatedItemUnits(
   return { units, items: Object.keys(updated).length };
 }
 
-async function runOnce(runner: string, mode: 'runtime' | 'naive', nodes: number): Promise<RunResult> {
+async function runOnce(
+  runner: string,
+  mode: 'runtime' | 'naive',
+  nodes: number,
+  ssmRate: number | undefined,
+): Promise<RunResult> {
   const db = await startDynalite();
   const meter = await DynamoMeter.start(db.endpoint);
   const fleet = Fleet.build({ size: nodes, seed: 2025, mix: mixFor(nodes), tags: { [TAG.key]: TAG.value } });
-  const sim = await SsmSimulator.start({ fleet, documents: fleetscanDocuments(DOC_PREFIX) });
+  const faults =
+    ssmRate === undefined
+      ? {}
+      : {
+          throttle: {
+            bucket: {
+              ratePerSecond: ssmRate,
+              burst: ssmRate,
+              operations: ['ListCommandInvocations', 'GetCommandInvocation'],
+            },
+          },
+        };
+  const sim = await SsmSimulator.start({ fleet, documents: fleetscanDocuments(DOC_PREFIX), faults });
   try {
     const result = await runChild(runner, {
       mode,
@@ -409,10 +436,13 @@ function printTable(results: readonly RunResult[]): void {
   ];
   const others = [...new Set(results.flatMap((r) => Object.keys(r.apiCalls)))].filter((op) => !ops.includes(op));
   const columns = [...ops.filter((op) => results.some((r) => (r.apiCalls[op] ?? 0) > 0)), ...others];
+  // Counts are requests received, throttled ones included (they count against AWS's limits too).
+  const throttling = results.some((r) => r.throttled > 0);
   const header = [
     'collector',
     'nodes',
     ...columns,
+    ...(throttling ? ['throttled'] : []),
     'collect/node',
     'all/node',
     'wall ms',
@@ -425,6 +455,7 @@ function printTable(results: readonly RunResult[]): void {
     r.mode === 'naive' ? 'naive (baseline)' : 'fleetscan',
     fmt(r.nodes),
     ...columns.map((op) => fmt(r.apiCalls[op] ?? 0)),
+    ...(throttling ? [fmt(r.throttled)] : []),
     fmt(r.collectCallsPerNode, 4),
     fmt(r.callsPerNode, 4),
     fmt(r.wallMs),
@@ -455,7 +486,7 @@ async function main(): Promise<void> {
     for (const mode of args.naive ? (['runtime', 'naive'] as const) : (['runtime'] as const)) {
       if (!args.json) process.stderr.write(`running ${mode} collector on ${nodes} nodes...\n`);
       try {
-        const result = await runOnce(runner, mode, nodes);
+        const result = await runOnce(runner, mode, nodes, args.ssmRate);
         results.push(result);
         if (args.json) console.log(JSON.stringify(result));
       } catch (error) {
@@ -547,11 +578,15 @@ async function main(): Promise<void> {
     return;
   }
 
+  const faultsText =
+    args.ssmRate === undefined
+      ? 'no injected faults'
+      : `SSM reads rate-limited to ${args.ssmRate}/s (ThrottlingException beyond)`;
   console.log(`\nfleetscan bench — ${machine.arch}, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`);
   console.log(
     `fleet mix: ${Object.entries(MIX_SHARES)
       .map(([b, s]) => `${b} ${((s ?? 0) * 100).toFixed(1)}%`)
-      .join(', ')}, rest healthy; no injected faults\n`,
+      .join(', ')}, rest healthy; ${faultsText}\n`,
   );
   printTable(results);
   for (const r of runtime) {
@@ -562,6 +597,7 @@ async function main(): Promise<void> {
       );
     }
     for (const note of r.notes) console.log(`  ${fmt(r.nodes)} nodes: ${note}`);
+    for (const note of base?.notes ?? []) console.log(`  ${fmt(r.nodes)} nodes, baseline: ${note}`);
   }
   if (bundles.length > 0) {
     console.log('\nLambda bundles (esbuild, minified, node22, esm, @aws-sdk/* external):');

@@ -69,8 +69,15 @@ function recordFor(scanId: string, nodeId: string, at: string, output: string, s
   }
 }
 
-/** Collects one gather command the naive way; returns the number of nodes stored. */
-export async function naiveCollect(options: NaiveOptions): Promise<number> {
+export interface NaiveResult {
+  readonly stored: number;
+  /** Outputs it could not fetch (the SDK's retries ran out, e.g. throttled): stored as ERROR. */
+  readonly lost: number;
+}
+
+/** Collects one gather command the naive way. */
+export async function naiveCollect(options: NaiveOptions): Promise<NaiveResult> {
+  let lost = 0;
   const ids: { id: string; status: string }[] = [];
   let token: string | undefined;
   do {
@@ -95,6 +102,7 @@ export async function naiveCollect(options: NaiveOptions): Promise<number> {
         );
         output = out.StandardOutputContent ?? '';
       } catch {
+        lost += 1;
         output = '';
       }
       const record = fitNodeRecord(recordFor(options.commandId, target.id, options.at, output, target.status), 90);
@@ -102,5 +110,5 @@ export async function naiveCollect(options: NaiveOptions): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
-  return ids.length;
+  return { stored: ids.length, lost };
 }

@@ -65,7 +65,9 @@ async function main(): Promise<void> {
     );
     commandId = sent.Command?.CommandId ?? '';
     scanMs = performance.now() - t0;
-    stored = await naiveCollect({ ssm, doc, tableName: job.tableName, commandId, at: new Date().toISOString() });
+    const naive = await naiveCollect({ ssm, doc, tableName: job.tableName, commandId, at: new Date().toISOString() });
+    stored = naive.stored;
+    if (naive.lost > 0) notes.push(`naive: ${naive.lost} outputs never fetched (retries ran out), stored as ERROR`);
   } else {
     const result = await runRuntime(job);
     scanMs = result.scanMs;
