@@ -3,7 +3,10 @@
  * list prices below. Every line of arithmetic is printed, so a reader can redo it with other prices.
  */
 
-/** us-east-1 list prices, as published on the AWS pricing pages (checked 2025-06; on-demand DynamoDB after the Nov 2024 cut). */
+/**
+ * us-east-1 list prices as published on the AWS pricing pages in 2025-06 (on-demand DynamoDB after the Nov 2024 cut).
+ * Written down by hand, not fetched: re-check them before quoting the total.
+ */
 export const PRICES = {
   date: '2025-06',
   region: 'us-east-1',
