@@ -2,7 +2,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoStore } from '../adapters/dynamo-store.ts';
-import type { HistoryReader } from '../runtime/ports.ts';
+import type { HistoryReader, HistoryStore } from '../runtime/ports.ts';
 
 export interface DynamoReaderOptions {
   readonly tableName: string;
@@ -11,14 +11,17 @@ export interface DynamoReaderOptions {
   readonly endpoint?: string;
 }
 
-export function openDynamoHistory(options: DynamoReaderOptions): { reader: HistoryReader; close(): void } {
+/** The reader, plus the one write an operator makes from the CLI (`fleetscan clear`). */
+export type OperatorStore = HistoryReader & Pick<HistoryStore, 'clearNode'>;
+
+export function openDynamoHistory(options: DynamoReaderOptions): { reader: OperatorStore; close(): void } {
   const client = new DynamoDBClient({
     retryMode: 'adaptive',
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   });
   const document = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  // Reading never writes, so retention (which sets TTLs on writes) does not matter here.
+  // The CLI writes no expiring items (clearNode updates a node state, which never expires), so retention does not matter.
   const reader = new DynamoStore({ client: document, tableName: options.tableName, retentionDays: 90 });
   return { reader, close: () => client.destroy() };
 }

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   scan: { summary: "one scan's nodes, problems first", load: () => import('./scan.ts') },
   history: { summary: "one node's scans over time, with a trend line", load: () => import('./history.ts') },
   remediations: { summary: 'remediations and their measured effect', load: () => import('./remediations.ts') },
+  clear: { summary: 'let fleetscan remediate a node it gave up on', load: () => import('./clear.ts') },
 };
 
 function usage(): string {

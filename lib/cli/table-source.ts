@@ -32,6 +32,8 @@ export interface HistorySource {
   /** What is being read, for messages: `table X`, `the local demo data in DIR`. */
   readonly label: string;
   readonly tableName: string;
+  /** Operator action: unblocks a node and resets its no-effect streak; false when the node has no state. */
+  clearNode(nodeId: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -175,6 +177,7 @@ export async function openHistory(
     reader: withExplainedErrors(reader.reader, context),
     label: `table ${clean(table, 255)}`,
     tableName: table,
+    clearNode: (nodeId) => explained(() => reader.reader.clearNode(nodeId), context),
     close: async () => reader.close(),
   };
 }
@@ -197,6 +200,7 @@ export async function openLocalHistory(dataDir: string): Promise<HistorySource> 
     reader: store.store,
     label: `the local demo data in ${clean(shortPath(dataDir), 200)}`,
     tableName: store.tableName,
+    clearNode: (nodeId) => store.store.clearNode(nodeId),
     close: () => store.close(),
   };
 }
