@@ -39,10 +39,12 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
   };
 }
 
+/** The table's status; ACTIVE only once its indexes are too (dynalite answers ResourceNotFound while CREATING). */
 async function status(client: DynamoDBClient, tableName: string): Promise<string | null> {
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return Table?.TableStatus ?? null;
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    return Table?.TableStatus === 'ACTIVE' && !indexesActive ? 'CREATING' : (Table?.TableStatus ?? null);
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return null;
     throw error;
