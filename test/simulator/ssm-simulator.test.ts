@@ -236,6 +236,82 @@ describe('SSM simulator: ListCommandInvocations paging', () => {
   });
 });
 
+describe('SSM simulator: ListCommands', () => {
+  let sim: SsmSimulator;
+  let now: Date;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    now = new Date('2025-03-01T12:00:00.000Z');
+    sim = await start({
+      fleet: Fleet.build({ size: 6, seed: 9 }),
+      documents: fleetscanDocuments(),
+      clock: { now: () => now },
+    });
+    const ssm = simulatorClient(sim);
+    const nodes = sim.fleet.nodes.map((node) => node.instanceId);
+    ids.push((await ssm.send(new SendCommandCommand(gatherInput()))).Command?.CommandId ?? '');
+    for (const [index, node] of nodes.slice(0, 4).entries()) {
+      now = new Date(Date.parse('2025-03-01T12:10:00.000Z') + index * 60_000);
+      const out = await ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'fleetscan-Remediate',
+          InstanceIds: [node],
+          Parameters: { action: ['compact'], numaNode: ['all'], dryRun: ['false'] },
+          Comment: `fleetscan remediate scan-${index} compact`,
+        }),
+      );
+      ids.push(out.Command?.CommandId ?? '');
+    }
+  });
+
+  it('describes one command by id: its comment, document, instance ids and requested time (the clock given)', async () => {
+    const out = await simulatorClient(sim).send(new ListCommandsCommand({ CommandId: ids[1] }));
+    expect(out.Commands).toHaveLength(1);
+    expect(out.Commands?.[0]).toMatchObject({
+      CommandId: ids[1],
+      DocumentName: 'fleetscan-Remediate',
+      Comment: 'fleetscan remediate scan-0 compact',
+      InstanceIds: [sim.fleet.nodes[0]?.instanceId],
+      RequestedDateTime: new Date('2025-03-01T12:10:00.000Z'),
+    });
+    const error = await rejection(simulatorClient(sim).send(new ListCommandsCommand({ CommandId: 'nope' })));
+    expect(error).toBeInstanceOf(InvalidCommandId);
+  });
+
+  it('filters by DocumentName and InvokedAfter, newest first, paging with MaxResults and NextToken', async () => {
+    const ssm = simulatorClient(sim);
+    const filters = [
+      { key: 'DocumentName' as const, value: 'fleetscan-Remediate' },
+      { key: 'InvokedAfter' as const, value: '2025-03-01T12:11:00Z' },
+    ];
+    const first = await ssm.send(new ListCommandsCommand({ Filters: filters, MaxResults: 2 }));
+    expect(first.Commands?.map((command) => command.CommandId)).toEqual([ids[4], ids[3]]);
+    const second = await ssm.send(
+      new ListCommandsCommand({ Filters: filters, MaxResults: 2, NextToken: first.NextToken }),
+    );
+    expect(second.Commands?.map((command) => command.CommandId)).toEqual([ids[2]]);
+    expect(second.NextToken).toBeUndefined();
+    const gather = await ssm.send(
+      new ListCommandsCommand({ Filters: [{ key: 'DocumentName', value: 'fleetscan-Gather' }] }),
+    );
+    expect(gather.Commands?.map((command) => command.CommandId)).toEqual([ids[0]]);
+  });
+
+  it('rejects a filter key it does not know and CommandId together with Filters', async () => {
+    const ssm = simulatorClient(sim, { maxAttempts: 1 });
+    const unknown = await rejection(
+      ssm.send(new ListCommandsCommand({ Filters: [{ key: 'Nonsense' as 'Status', value: 'x' }] })),
+    );
+    expect((unknown as Error).name).toBe('InvalidFilterKey');
+    const both = await rejection(
+      ssm.send(
+        new ListCommandsCommand({ CommandId: ids[0], Filters: [{ key: 'DocumentName', value: 'fleetscan-Gather' }] }),
+      ),
+    );
+    expect(both).toBeInstanceOf(InvalidParameters);
+  });
+});
+
 describe('SSM simulator: the agent’s output limits, in bytes', () => {
   it('cuts the listing at 2,500 UTF-8 bytes, not characters, and appends the agent’s marker', () => {
     // Prepare: 1,501 characters but 3,001 bytes (the odd byte keeps the cut between two characters).

@@ -5,8 +5,9 @@
  * AwsJson1_1Protocol names the error (body `__type` first, then the header) and how its retry strategy tells
  * throttling (`ThrottlingException`) from a client error. Point the real `SSMClient` at `endpoint`.
  *
- * Modelled operations: SendCommand, ListCommandInvocations, GetCommandInvocation, ListCommands. Anything else
- * answers UnknownOperationException, as AWS does for a target it does not know.
+ * Modelled operations: SendCommand, ListCommandInvocations, GetCommandInvocation, ListCommands (by CommandId, or
+ * newest first with `Filters` — DocumentName, InvokedAfter, InvokedBefore, Status — and MaxResults/NextToken
+ * paging). Anything else answers UnknownOperationException, as AWS does for a target it does not know.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -59,6 +60,8 @@ export interface SimulatorOptions {
   readonly seed?: number;
   readonly account?: string;
   readonly region?: string;
+  /** The service's clock (RequestedDateTime, event times, InvokedAfter/InvokedBefore). @default the system clock */
+  readonly clock?: { now(): Date };
 }
 
 export interface SimInvocation {
@@ -210,6 +213,10 @@ export class SsmSimulator {
     return sim;
   }
 
+  private now(): Date {
+    return this.options.clock?.now() ?? new Date();
+  }
+
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -281,7 +288,7 @@ export class SsmSimulator {
    */
   completionEvents(commandId: string): { command: CommandStatusEvent; invocations: InvocationStatusEvent[] } {
     const command = this.command(commandId);
-    const now = new Date();
+    const now = this.now();
     const base = { version: '0', source: 'aws.ssm', account: this.account, region: this.region } as const;
     const invocations = [...command.invocations.values()].map(
       (invocation): InvocationStatusEvent => ({
@@ -485,7 +492,7 @@ export class SsmSimulator {
     }
 
     const commandId = this.uuid();
-    const requestedAt = new Date();
+    const requestedAt = this.now();
     const command: SimCommand = {
       commandId,
       documentName,
@@ -709,17 +716,62 @@ export class SsmSimulator {
 
   private listCommands(body: Json): Json {
     const commandId = optionalString(body, 'CommandId');
+    const maxResults = body.MaxResults ?? 50;
+    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50) {
+      throw validation('maxResults', maxResults, 'Member must have value between 1 and 50');
+    }
+    const filters = this.commandFilters(body.Filters);
     if (commandId !== undefined) {
+      if (filters.length > 0) {
+        throw new SsmError('InvalidParameters', 'CommandId and Filters cannot be used together.');
+      }
       const command = this.commands.get(commandId);
       if (command === undefined) throw new SsmError('InvalidCommandId', `Command ${commandId} does not exist.`);
       return { Commands: [this.commandJson(command)] };
     }
-    return {
-      Commands: [...this.commands.values()]
-        .reverse()
-        .slice(0, 50)
-        .map((command) => this.commandJson(command)),
+    const rows = [...this.commands.values()].reverse().filter((command) => filters.every((keep) => keep(command)));
+    const token = optionalString(body, 'NextToken');
+    const offset = token === undefined ? 0 : decodeToken(token, 'ListCommands');
+    const result: Json = {
+      Commands: rows.slice(offset, offset + maxResults).map((command) => this.commandJson(command)),
     };
+    if (offset + maxResults < rows.length) result.NextToken = encodeToken('ListCommands', offset + maxResults);
+    return result;
+  }
+
+  /** ListCommands' `Filters` (CommandFilter: lowercase `key`/`value`), as predicates on a command. */
+  private commandFilters(raw: unknown): ((command: SimCommand) => boolean)[] {
+    if (raw === undefined) return [];
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > 5) {
+      throw validation('filters', raw, 'Member must have length between 1 and 5');
+    }
+    return raw.map((filter: unknown) => {
+      const { key, value } = (filter ?? {}) as { key?: unknown; value?: unknown };
+      if (typeof value !== 'string' || value === '') {
+        throw validation('filters.member.value', value, 'Member must have length greater than or equal to 1');
+      }
+      const time = (): number => {
+        const parsed = Date.parse(value);
+        if (Number.isNaN(parsed)) throw new SsmError('InvalidFilterValue', `${value} is not a valid timestamp.`);
+        return parsed;
+      };
+      switch (key) {
+        case 'DocumentName':
+          return (command) => command.documentName === value;
+        case 'InvokedAfter': {
+          const after = time();
+          return (command) => command.requestedAt.getTime() >= after;
+        }
+        case 'InvokedBefore': {
+          const before = time();
+          return (command) => command.requestedAt.getTime() <= before;
+        }
+        case 'Status':
+          return (command) => this.commandStatus(command).status === value;
+        default:
+          throw new SsmError('InvalidFilterKey', `The filter key ${String(key)} is not valid.`);
+      }
+    });
   }
 
   /**
