@@ -2,7 +2,8 @@
  * Faults on the DynamoDB side, injected around the document client the store is given (the store cannot tell):
  * - `unprocessedOnFirstAttempt`: every BatchWriteItem writes only half of the items it has never seen before and
  *   returns the other half as UnprocessedItems — what DynamoDB does under partition pressure;
- * - `crash`: throws a SimulatedCrash on matching calls (say, after K batches), as a Lambda dies mid-collection.
+ * - `crash`: throws a SimulatedCrash on matching calls (say, after K batches), as a Lambda dies mid-collection;
+ * - `crashAfter`: lets a matching call through, then throws: the write landed and its caller died right after it.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
@@ -22,6 +23,8 @@ export interface DynamoFaults {
   readonly unprocessedOnFirstAttempt?: boolean;
   /** Crashes every call for which this returns true. */
   readonly crash?: (call: CallInfo) => boolean;
+  /** Crashes right after every call for which this returns true (the call itself succeeds). */
+  readonly crashAfter?: (call: CallInfo) => boolean;
 }
 
 export interface DynamoFaultStats {
@@ -82,7 +85,12 @@ export function faultyDocumentClient(
       }
       return { ...result, UnprocessedItems: unprocessed };
     }
-    return (client.send as (c: unknown) => Promise<unknown>)(command);
+    const result = await (client.send as (c: unknown) => Promise<unknown>)(command);
+    if (faults.current.crashAfter?.({ name, input: command.input, nth })) {
+      stats.crashes += 1;
+      throw new SimulatedCrash(`simulated crash after ${name} #${nth}`);
+    }
+    return result;
   };
 
   const wrapped = new Proxy(client, {
