@@ -130,16 +130,23 @@ export class Scanner extends Construct {
   }
 
   /**
-   * Reading command results. ListCommandInvocations and GetCommandInvocation have no resource type in IAM, and
-   * DescribeInstances has no resource-level permissions (used for the opt-out tag), so they can only take `*`.
-   * Tags of hybrid nodes come from ssm:ListTagsForResource, which does take the managed-instance resource.
+   * Reading command results. ListCommandInvocations, GetCommandInvocation and ListCommands (what SSM remembers of
+   * a remediate command a crashed collection sent but did not record: lib/runtime/remediate.ts) have no resource
+   * type in IAM, and DescribeInstances has no resource-level permissions (used for the opt-out tag), so they can
+   * only take `*`. Tags of hybrid nodes come from ssm:ListTagsForResource, which does take the managed-instance
+   * resource.
    */
   private allowCommandResults(fn: FleetscanFunction): void {
     const stack = Stack.of(this);
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: 'ReadCommandResults',
-        actions: ['ssm:ListCommandInvocations', 'ssm:GetCommandInvocation', 'ec2:DescribeInstances'],
+        actions: [
+          'ssm:ListCommandInvocations',
+          'ssm:GetCommandInvocation',
+          'ssm:ListCommands',
+          'ec2:DescribeInstances',
+        ],
         resources: ['*'],
       }),
     );
@@ -153,7 +160,7 @@ export class Scanner extends Construct {
     acknowledgeFinding(
       fn.executionRole,
       'AwsSolutions-IAM5[Resource::*]',
-      'ssm:ListCommandInvocations and ssm:GetCommandInvocation have no IAM resource type and ec2:DescribeInstances has no resource-level permissions: they only accept "*".',
+      'ssm:ListCommandInvocations, ssm:GetCommandInvocation and ssm:ListCommands have no IAM resource type and ec2:DescribeInstances has no resource-level permissions: they only accept "*".',
     );
   }
 }

@@ -428,6 +428,7 @@ describe('Construct: least-privilege IAM', () => {
     ]);
     expect(allows(statements, 'sns:Publish')).toEqual([]);
     expect(allows(statements, 'ssm:ListCommandInvocations')).toEqual([]);
+    expect(allows(statements, 'ssm:ListCommands')).toEqual([]);
   });
 
   it('lets collect send only the remediate document, never to an opted-out node', () => {
@@ -461,7 +462,12 @@ describe('Construct: least-privilege IAM', () => {
     const statements = statementsOf(collectId);
 
     const onStar = statements.filter((s) => s.Effect === 'Allow' && resourcesOf(s).includes('*')).flatMap(actionsOf);
-    expect(onStar.sort()).toEqual(['ec2:DescribeInstances', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations']);
+    expect(onStar.sort()).toEqual([
+      'ec2:DescribeInstances',
+      'ssm:GetCommandInvocation',
+      'ssm:ListCommandInvocations',
+      'ssm:ListCommands',
+    ]);
     expect(allows(statements, 'ssm:ListTagsForResource').flatMap(resourcesOf)).toEqual([NODES[1]]);
     expect(allows(statements, 'sns:Publish').flatMap(resourcesOf)).toEqual([{ Ref: topicId }]);
     expect(allows(statements, 'lambda:InvokeFunction')).toEqual([]);
