@@ -10,16 +10,28 @@
  *   consistency): retried with backoff. Throttling that outlasts the SDK's adaptive retries is retried per page,
  *   so a long collection is not lost to one busy second.
  * - Invocation states are normalized from StatusDetails (more specific) or Status, with or without spaces.
+ * - ListCommands answers what SSM remembers of a command (Comment, DocumentName, InstanceIds, RequestedDateTime):
+ *   by CommandId (describeCommand), or filtered by DocumentName and InvokedAfter, page by page (findCommands).
+ *   The remediation runtime asks it only when its own records are missing a command (after a crash).
  */
 import {
+  type Command,
   type CommandInvocation,
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
   type ListCommandInvocationsCommandOutput,
+  ListCommandsCommand,
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { CommandGateway, Invocation, InvocationState, SendCommandRequest, Sleep } from '../runtime/ports.ts';
+import type {
+  CommandGateway,
+  CommandSummary,
+  Invocation,
+  InvocationState,
+  SendCommandRequest,
+  Sleep,
+} from '../runtime/ports.ts';
 import { isThrottling, realSleep, withRetry } from './retry.ts';
 
 export interface SsmGatewayOptions {
@@ -97,6 +109,17 @@ export function toInvocation(invocation: CommandInvocation): Invocation {
 }
 
 const NOT_YET_VISIBLE = new Set(['InvocationDoesNotExist', 'InvalidCommandId']);
+
+/** An event or a listing names a document by name or by ARN (`…:document/<name>`). */
+function sameDocument(listed: string, configured: string): boolean {
+  const bare = (value: string) => value.slice(value.lastIndexOf('/') + 1);
+  return listed === configured || bare(listed) === bare(configured);
+}
+
+/** InvokedAfter as ListCommands' examples spell it (`2024-07-07T00:00:00Z`), rounded down to the second. */
+export function invokedAfterValue(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19)}Z`;
+}
 
 function notYetVisible(error: unknown): boolean {
   return error instanceof Error && NOT_YET_VISIBLE.has(error.name);
@@ -181,6 +204,64 @@ export class SsmGateway implements CommandGateway {
       const token = page.NextToken;
       page = token === undefined || token === '' ? undefined : await this.listPage(commandId, token, false);
     }
+  }
+
+  private summary(command: Command): CommandSummary | null {
+    if (command.CommandId === undefined) return null;
+    const name = command.DocumentName ?? '';
+    const requested = command.RequestedDateTime;
+    return {
+      commandId: command.CommandId,
+      document: sameDocument(name, this.documents.remediate)
+        ? 'remediate'
+        : sameDocument(name, this.documents.gather)
+          ? 'gather'
+          : null,
+      comment: command.Comment ?? '',
+      instanceIds: [...(command.InstanceIds ?? [])],
+      requestedAt: requested instanceof Date && !Number.isNaN(requested.getTime()) ? requested.toISOString() : null,
+    };
+  }
+
+  async describeCommand(commandId: string): Promise<CommandSummary | null> {
+    try {
+      const output = await withRetry(
+        () => this.client.send(new ListCommandsCommand({ CommandId: commandId })),
+        isThrottling,
+        this.backoff(this.throttleAttempts, 500),
+      );
+      const [command] = output.Commands ?? [];
+      return command === undefined ? null : this.summary(command);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'InvalidCommandId') return null;
+      throw error;
+    }
+  }
+
+  async findCommands(query: {
+    readonly document: 'gather' | 'remediate';
+    readonly invokedAfter: string;
+  }): Promise<CommandSummary[]> {
+    const filters = [
+      { key: 'DocumentName' as const, value: this.documents[query.document] },
+      { key: 'InvokedAfter' as const, value: invokedAfterValue(query.invokedAfter) },
+    ];
+    const out: CommandSummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      const token = nextToken;
+      const page = await withRetry(
+        () => this.client.send(new ListCommandsCommand({ Filters: filters, MaxResults: 50, NextToken: token })),
+        isThrottling,
+        this.backoff(this.throttleAttempts, 500),
+      );
+      for (const command of page.Commands ?? []) {
+        const summary = this.summary(command);
+        if (summary !== null) out.push(summary);
+      }
+      nextToken = page.NextToken === '' ? undefined : page.NextToken;
+    } while (nextToken !== undefined);
+    return out;
   }
 
   async getFullOutput(commandId: string, instanceId: string): Promise<string> {

@@ -166,7 +166,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const readHost = options.readThisHost ?? readThisHost;
     const live = (await readHost()) !== null;
-    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost });
+    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost, clock });
     const deps: RuntimeDeps = {
       gateway,
       store: local.store,

@@ -2,10 +2,12 @@
  * The local `CommandGateway`: SSM Run Command over the simulated fleet. It answers the way SSM does where the
  * collector depends on it — 50 invocations per listing page, listed outputs cut at 2,500 bytes with
  * `---Output truncated---` (stdout and stderr together, stderr after `----------ERROR-------`), the full stdout
- * (24,000 characters) from getFullOutput, terminal failure states for nodes that never ran the command.
+ * (24,000 characters) from getFullOutput, terminal failure states for nodes that never ran the command, and
+ * ListCommands' view of a command (describeCommand, findCommands) — it keeps every command it ran, with the
+ * request it came with.
  */
 import { type GatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
-import type { CommandGateway, Invocation, SendCommandRequest } from '../runtime/ports.ts';
+import type { Clock, CommandGateway, CommandSummary, Invocation, SendCommandRequest } from '../runtime/ports.ts';
 import type { NodeOutcome, RemediationRequest, SimulatedFleet } from './fleet.ts';
 
 export const LISTING_PAGE_SIZE = 50;
@@ -24,6 +26,7 @@ interface SentCommand {
   readonly document: SendCommandRequest['document'];
   readonly request: SendCommandRequest;
   readonly invocations: readonly SentInvocation[];
+  readonly requestedAt: Date;
 }
 
 export interface GatewayCalls {
@@ -35,6 +38,8 @@ export interface GatewayCalls {
 export interface LocalGatewayOptions {
   /** Reads this machine for node 0 at every command (null: its synthetic stand-in is used). */
   readonly readThisHost?: () => Promise<GatherReport | null>;
+  /** The time commands are requested at (the demo's simulated clock). @default the system clock */
+  readonly clock?: Clock;
 }
 
 /** Cuts a string to at most `bytes` UTF-8 bytes without splitting a character. */
@@ -131,8 +136,34 @@ export class LocalCommandGateway implements CommandGateway {
         outcome: this.fleet.remediate(instanceId, remediation, live),
       }));
     }
-    this.commands.set(commandId, { document: request.document, request, invocations });
+    const requestedAt = this.options.clock?.now() ?? new Date();
+    this.commands.set(commandId, { document: request.document, request, invocations, requestedAt });
     return { commandId };
+  }
+
+  private summary(commandId: string, command: SentCommand): CommandSummary {
+    const { targets } = command.request;
+    return {
+      commandId,
+      document: command.document,
+      comment: command.request.comment.slice(0, 100),
+      instanceIds: targets.kind === 'instances' ? [...targets.instanceIds] : [],
+      requestedAt: command.requestedAt.toISOString(),
+    };
+  }
+
+  async describeCommand(commandId: string): Promise<CommandSummary | null> {
+    const command = this.commands.get(commandId);
+    return command === undefined ? null : this.summary(commandId, command);
+  }
+
+  /** Every command of the document requested at or after `invokedAfter`, newest first (as ListCommands lists). */
+  async findCommands(query: { document: 'gather' | 'remediate'; invokedAfter: string }): Promise<CommandSummary[]> {
+    return [...this.commands.entries()]
+      .filter(([, command]) => command.document === query.document)
+      .filter(([, command]) => command.requestedAt.toISOString() >= query.invokedAfter)
+      .map(([commandId, command]) => this.summary(commandId, command))
+      .reverse();
   }
 
   async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {

@@ -53,6 +53,19 @@ export interface SendCommandRequest {
   readonly comment: string;
 }
 
+/** What SSM remembers of a command it was sent (ListCommands): enough to tell which scan and nodes it was for. */
+export interface CommandSummary {
+  readonly commandId: string;
+  /** Which of fleetscan's two documents it ran; null for any other document. */
+  readonly document: 'gather' | 'remediate' | null;
+  /** The Comment it was sent with (fleetscan's remediate commands name their scan: see remediateComment). */
+  readonly comment: string;
+  /** The explicit instance ids it was sent to (empty for a command sent to tag targets). */
+  readonly instanceIds: readonly string[];
+  /** When SSM received it, ISO-8601 UTC; null when SSM did not say. */
+  readonly requestedAt: string | null;
+}
+
 /** The fleet, as SSM Run Command reaches it. */
 export interface CommandGateway {
   /** Sends a command; returns its id. */
@@ -61,6 +74,16 @@ export interface CommandGateway {
   listInvocations(commandId: string): AsyncIterable<readonly Invocation[]>;
   /** The full stdout of one invocation (up to 24,000 characters), for outputs the listing cut. */
   getFullOutput(commandId: string, instanceId: string): Promise<string>;
+  /** What SSM knows of one command (ListCommands by CommandId); null when SSM does not know it. */
+  describeCommand(commandId: string): Promise<CommandSummary | null>;
+  /**
+   * The commands of one of fleetscan's documents requested at or after `invokedAfter` (ListCommands filtered by
+   * DocumentName and InvokedAfter), every page. A superset is fine: callers match the comment and instance ids.
+   */
+  findCommands(query: {
+    readonly document: 'gather' | 'remediate';
+    readonly invokedAfter: string;
+  }): Promise<CommandSummary[]>;
 }
 
 /** Where notifications go (SNS; a terminal and a file locally). */

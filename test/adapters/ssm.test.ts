@@ -2,8 +2,10 @@ import {
   type CommandInvocation,
   type CommandInvocationStatus,
   GetCommandInvocationCommand,
+  InvalidCommandId,
   InvocationDoesNotExist,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient,
   ThrottlingException,
@@ -11,7 +13,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { normalizeInvocationState, SsmGateway, SsmResponseError, toInvocation } from '../../lib/adapters/ssm.ts';
+import {
+  invokedAfterValue,
+  normalizeInvocationState,
+  SsmGateway,
+  SsmResponseError,
+  toInvocation,
+} from '../../lib/adapters/ssm.ts';
 import { parseGatherReport } from '../../lib/core/report.ts';
 import { readReport } from '../../lib/runtime/evaluation.ts';
 import type { Invocation } from '../../lib/runtime/ports.ts';
@@ -239,6 +247,81 @@ describe('SsmGateway.getFullOutput and the truncation fallback', () => {
     const listed = toInvocation(invocation('i-1', 'Success', 'Success', gatherOutput()));
     expect((await readReport(g, 'cmd', listed, parseGatherReport)).ok).toBe(true);
     expect(ssm).toHaveReceivedCommandTimes(GetCommandInvocationCommand, 0);
+  });
+});
+
+describe('SsmGateway.describeCommand and findCommands (ListCommands)', () => {
+  const remediate = {
+    CommandId: 'cmd-r',
+    DocumentName: 'Fleetscan-Remediate',
+    Comment: 'fleetscan remediate scan-1 compact',
+    InstanceIds: ['i-1', 'i-2'],
+    RequestedDateTime: new Date('2025-03-01T12:10:00.000Z'),
+  };
+
+  it('describes a command by id: which fleetscan document, its comment, instance ids and requested time', async () => {
+    ssm.on(ListCommandsCommand, { CommandId: 'cmd-r' }).resolves({ Commands: [remediate] });
+    expect(await gateway().describeCommand('cmd-r')).toEqual({
+      commandId: 'cmd-r',
+      document: 'remediate',
+      comment: 'fleetscan remediate scan-1 compact',
+      instanceIds: ['i-1', 'i-2'],
+      requestedAt: '2025-03-01T12:10:00.000Z',
+    });
+    expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { CommandId: 'cmd-r' });
+  });
+
+  it('says null for a command SSM does not know, and names documents by ARN too (or not at all)', async () => {
+    ssm
+      .on(ListCommandsCommand, { CommandId: 'cmd-gone' })
+      .rejects(new InvalidCommandId({ message: 'no such command', $metadata: {} }))
+      .on(ListCommandsCommand, { CommandId: 'cmd-empty' })
+      .resolves({ Commands: [] })
+      .on(ListCommandsCommand, { CommandId: 'cmd-arn' })
+      .resolves({
+        Commands: [
+          { CommandId: 'cmd-arn', DocumentName: 'arn:aws:ssm:us-east-1:123456789012:document/Fleetscan-Gather' },
+        ],
+      })
+      .on(ListCommandsCommand, { CommandId: 'cmd-other' })
+      .resolves({ Commands: [{ CommandId: 'cmd-other', DocumentName: 'AWS-RunShellScript' }] });
+    const g = gateway();
+    expect(await g.describeCommand('cmd-gone')).toBeNull();
+    expect(await g.describeCommand('cmd-empty')).toBeNull();
+    expect(await g.describeCommand('cmd-arn')).toMatchObject({
+      document: 'gather',
+      comment: '',
+      instanceIds: [],
+      requestedAt: null,
+    });
+    expect(await g.describeCommand('cmd-other')).toMatchObject({ document: null });
+  });
+
+  it('finds the commands of a document since a time, every page, retrying throttling', async () => {
+    ssm
+      .on(ListCommandsCommand, { NextToken: undefined })
+      .rejectsOnce(throttled())
+      .resolves({ Commands: [remediate], NextToken: 'p2' })
+      .on(ListCommandsCommand, { NextToken: 'p2' })
+      .resolves({ Commands: [{ ...remediate, CommandId: 'cmd-s', InstanceIds: ['i-3'] }] });
+    const found = await gateway().findCommands({ document: 'remediate', invokedAfter: '2025-03-01T11:10:00.123Z' });
+    expect(found.map((command) => [command.commandId, command.instanceIds])).toEqual([
+      ['cmd-r', ['i-1', 'i-2']],
+      ['cmd-s', ['i-3']],
+    ]);
+    expect(ssm).toHaveReceivedNthCommandWith(ListCommandsCommand, 1, {
+      Filters: [
+        { key: 'DocumentName', value: 'Fleetscan-Remediate' },
+        { key: 'InvokedAfter', value: '2025-03-01T11:10:00Z' },
+      ],
+      MaxResults: 50,
+    });
+    expect(ssm).toHaveReceivedCommandTimes(ListCommandsCommand, 3);
+    expect(delays).toHaveLength(1);
+  });
+
+  it('spells InvokedAfter as ListCommands documents it, rounded down to the second', () => {
+    expect(invokedAfterValue('2025-03-01T11:10:59.999Z')).toBe('2025-03-01T11:10:59Z');
   });
 });
 

@@ -30,6 +30,7 @@ beforeEach(async () => {
   const fleet = new FakeFleet();
   const notifier = new RecordingNotifier();
   const clock = new TestClock(T0);
+  fleet.now = () => clock.now();
   const store = db.store({ clock });
   h = { fleet, notifier, clock, store, deps: { gateway: fleet, store, notifier, optOut: fleet, clock } };
 });
@@ -157,6 +158,8 @@ describe('collectGather: every node is recorded', () => {
     const gateway: CommandGateway = {
       send: (request) => h.fleet.send(request),
       getFullOutput: (commandId, instanceId) => h.fleet.getFullOutput(commandId, instanceId),
+      describeCommand: (commandId) => h.fleet.describeCommand(commandId),
+      findCommands: (query) => h.fleet.findCommands(query),
       async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
         for await (const page of h.fleet.listInvocations(commandId)) {
           events.push(`page ${page.length}`);

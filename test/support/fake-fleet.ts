@@ -1,12 +1,14 @@
 /**
  * A small in-memory fleet for the runtime's tests: a CommandGateway (SendCommand by tags or instance ids,
  * ListCommandInvocations pages of 50 with outputs cut at 2,500 characters as SSM cuts them, the full output up
- * to 24,000), an OptOutSource over the nodes' tags, a recording Notifier and a settable clock.
+ * to 24,000, ListCommands by id or by document and time), an OptOutSource over the nodes' tags, a recording
+ * Notifier and a settable clock.
  * (The full SSM-protocol simulator lives in test/support/ssm-simulator/; this one only speaks the ports.)
  */
 import type {
   Clock,
   CommandGateway,
+  CommandSummary,
   Invocation,
   InvocationState,
   Notification,
@@ -51,6 +53,7 @@ export interface SentCommand {
   readonly commandId: string;
   readonly request: SendCommandRequest;
   readonly instanceIds: readonly string[];
+  readonly requestedAt: Date;
 }
 
 const TERMINAL: ReadonlySet<InvocationState> = new Set([
@@ -106,6 +109,8 @@ export class FakeFleet implements CommandGateway, OptOutSource {
   readonly fullOutputCalls: { commandId: string; instanceId: string }[] = [];
   private readonly invocations = new Map<string, StoredInvocation[]>();
   private next = 1;
+  /** SSM's clock, for RequestedDateTime: give it the test's clock. */
+  now: () => Date = () => new Date();
 
   constructor(private readonly optOutTag = { key: 'fleetscan:remediate', value: 'false' }) {}
 
@@ -157,8 +162,31 @@ export class FakeFleet implements CommandGateway, OptOutSource {
       return { instanceId, state: run.state ?? 'Success', output: run.output, responseCode: run.responseCode ?? 0 };
     });
     this.invocations.set(commandId, runs);
-    this.sent.push({ commandId, request, instanceIds: ids });
+    this.sent.push({ commandId, request, instanceIds: ids, requestedAt: this.now() });
     return { commandId };
+  }
+
+  private summary(command: SentCommand): CommandSummary {
+    return {
+      commandId: command.commandId,
+      document: command.request.document,
+      comment: command.request.comment.slice(0, 100),
+      instanceIds: command.request.targets.kind === 'instances' ? [...command.request.targets.instanceIds] : [],
+      requestedAt: command.requestedAt.toISOString(),
+    };
+  }
+
+  async describeCommand(commandId: string): Promise<CommandSummary | null> {
+    const command = this.sent.find((entry) => entry.commandId === commandId);
+    return command === undefined ? null : this.summary(command);
+  }
+
+  async findCommands(query: { document: 'gather' | 'remediate'; invokedAfter: string }): Promise<CommandSummary[]> {
+    return this.sent
+      .filter((command) => command.request.document === query.document)
+      .filter((command) => command.requestedAt.toISOString() >= query.invokedAfter)
+      .map((command) => this.summary(command))
+      .reverse();
   }
 
   async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
