@@ -35,6 +35,7 @@ import type {
   NodeClaimResult,
   NodeRecord,
   NodeState,
+  OutboxTarget,
   OutcomeResult,
   Page,
   PageRequest,
@@ -48,8 +49,10 @@ import type {
 } from '../runtime/ports.ts';
 import {
   DUE_PARTITION,
+  dueKey,
   INDEXES,
   keys,
+  parseDueKey,
   REMEDIATIONS_PARTITION,
   SCANS_PARTITION,
   TTL_ATTRIBUTE,
@@ -367,6 +370,7 @@ export class DynamoStore implements HistoryStore {
 
   async listDue(now: string, limit: number): Promise<DueCommand[]> {
     const out: DueCommand[] = [];
+    const seen = new Set<string>();
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
@@ -382,11 +386,13 @@ export class DynamoStore implements HistoryStore {
         }),
       );
       for (const item of result.Items ?? []) {
-        const command = typeof item.commandId === 'string' ? item.commandId : undefined;
-        const collectAfter = typeof item.collectAfter === 'string' ? item.collectAfter : undefined;
-        if (command === undefined || collectAfter === undefined) continue;
-        const kind = String(item.pk).startsWith('CMD#') ? 'remediate' : 'gather';
-        out.push({ kind, commandId: command, collectAfter });
+        const entry = parseDueKey(String(item[INDEXES.due.sortKey]));
+        if (entry === null) continue;
+        // A scan and its unsent remediations (or a command and its pending outcomes) are one piece of work.
+        const id = `${entry.kind}#${entry.commandId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push({ kind: entry.kind, commandId: entry.commandId, collectAfter: entry.at });
       }
       startKey = result.LastEvaluatedKey;
     } while (startKey !== undefined && out.length < limit);
@@ -394,13 +400,18 @@ export class DynamoStore implements HistoryStore {
   }
 
   async completeScan(scanId: string, completion: ScanCompletion): Promise<boolean> {
+    // A summary to send goes into the outbox with the completion itself, due at once for the sweep (markNotified
+    // takes it off again); a scan with nothing to say leaves the due list.
+    const notify = completion.notify === true;
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.scan(scanId),
           UpdateExpression:
-            'SET #status = :completed, completedAt = :at, #counts = :counts, nodes = :nodes, worstUnusableIndex = :worst REMOVE #dp, #ds',
+            'SET #status = :completed, completedAt = :at, #counts = :counts, nodes = :nodes, worstUnusableIndex = :worst' +
+            (completion.notRemediated === undefined ? '' : ', notRemediated = :reasons') +
+            (notify ? ', notification = :pending, #dp = :duePartition, #ds = :dueKey' : ' REMOVE #dp, #ds'),
           ConditionExpression: '#status = :running',
           ExpressionAttributeNames: {
             '#status': 'status',
@@ -415,6 +426,14 @@ export class DynamoStore implements HistoryStore {
             ':counts': { ...completion.counts },
             ':nodes': completion.nodes,
             ':worst': completion.worstUnusableIndex,
+            ...(completion.notRemediated === undefined ? {} : { ':reasons': { ...completion.notRemediated } }),
+            ...(notify
+              ? {
+                  ':pending': 'pending',
+                  ':duePartition': DUE_PARTITION,
+                  ':dueKey': dueKey(completion.completedAt, 'gather', scanId),
+                }
+              : {}),
           },
         }),
       );
@@ -538,16 +557,44 @@ export class DynamoStore implements HistoryStore {
     }
   }
 
-  async takeRemediationSlot(scanId: string, max: number): Promise<boolean> {
+  async takeRemediationSlot(scanId: string, nodeId: string, max: number): Promise<boolean> {
     if (max <= 0) return false;
     try {
+      // The counter enforces the budget; the set makes a slot per node, so taking it again (a retry, or a
+      // concurrent collection finishing this node) costs nothing.
       await this.client.send(
         new UpdateCommand({
           TableName: this.table,
           Key: keys.scan(scanId),
-          UpdateExpression: 'ADD remediations :one',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(remediations) OR remediations < :max)',
-          ExpressionAttributeValues: { ':one': 1, ':max': max },
+          UpdateExpression: 'ADD remediations :one, slotNodes :node',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(remediations) OR remediations < :max)' +
+            ' AND (attribute_not_exists(slotNodes) OR NOT contains(slotNodes, :nodeId))',
+          ExpressionAttributeValues: { ':one': 1, ':max': max, ':node': new Set([nodeId]), ':nodeId': nodeId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    const item = await this.get(keys.scan(scanId));
+    const holders = item?.slotNodes;
+    return holders instanceof Set && holders.has(nodeId);
+  }
+
+  /* ---- remediations ---- */
+
+  async putRemediations(records: readonly RemediationRecord[]): Promise<void> {
+    await this.batchWrite(records.map((record) => remediationItem(record, this.retentionDays)));
+  }
+
+  async createRemediationIntent(record: RemediationRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: remediationItem({ ...record, status: 'PENDING', commandId: null }, this.retentionDays),
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return true;
@@ -557,10 +604,63 @@ export class DynamoStore implements HistoryStore {
     }
   }
 
-  /* ---- remediations ---- */
+  async takeOverRemediationIntent(
+    scanId: string,
+    nodeId: string,
+    expectedUntil: string | null,
+    until: string,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.remediation(scanId, nodeId),
+          UpdateExpression: 'SET sendingUntil = :until, #ds = :dueKey, #dp = :duePartition',
+          ConditionExpression:
+            '#status = :pending AND attribute_not_exists(commandId) AND ' +
+            (expectedUntil === null ? 'attribute_not_exists(sendingUntil)' : 'sendingUntil = :expected'),
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#dp': INDEXES.due.partitionKey,
+            '#ds': INDEXES.due.sortKey,
+          },
+          ExpressionAttributeValues: {
+            ':pending': 'PENDING',
+            ':until': until,
+            ':duePartition': DUE_PARTITION,
+            ':dueKey': dueKey(until, 'gather', scanId),
+            ...(expectedUntil === null ? {} : { ':expected': expectedUntil }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
 
-  async putRemediations(records: readonly RemediationRecord[]): Promise<void> {
-    await this.batchWrite(records.map((record) => remediationItem(record, this.retentionDays)));
+  async setRemediationCommand(scanId: string, nodeId: string, commandId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.remediation(scanId, nodeId),
+          UpdateExpression: 'SET commandId = :command REMOVE sendingUntil, #dp, #ds',
+          ConditionExpression: '#status = :pending AND attribute_not_exists(commandId)',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#dp': INDEXES.due.partitionKey,
+            '#ds': INDEXES.due.sortKey,
+          },
+          ExpressionAttributeValues: { ':pending': 'PENDING', ':command': commandId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async getRemediation(scanId: string, nodeId: string): Promise<RemediationRecord | null> {
@@ -571,6 +671,8 @@ export class DynamoStore implements HistoryStore {
   listScanRemediations(scanId: string): Promise<RemediationRecord[]> {
     return this.all(
       {
+        // Consistent: collectors decide from it what is still to send, right after other collectors wrote.
+        ConsistentRead: true,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': keys.scan(scanId).pk, ':prefix': 'REM#' },
       },
@@ -584,9 +686,16 @@ export class DynamoStore implements HistoryStore {
         new PutCommand({
           TableName: this.table,
           Item: remediationItem({ ...record, status: 'COMPLETED' }, this.retentionDays),
-          ConditionExpression: '#status = :pending',
+          // Never over the record of another command (a record is bound to at most one).
+          ConditionExpression:
+            record.commandId === null
+              ? '#status = :pending AND attribute_not_exists(commandId)'
+              : '#status = :pending AND (attribute_not_exists(commandId) OR commandId = :command)',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':pending': 'PENDING' },
+          ExpressionAttributeValues: {
+            ':pending': 'PENDING',
+            ...(record.commandId === null ? {} : { ':command': record.commandId }),
+          },
         }),
       );
       return true;
@@ -709,6 +818,64 @@ export class DynamoStore implements HistoryStore {
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+  /* ---- notification outbox ---- */
+
+  private outboxKey(target: OutboxTarget): { pk: string; sk: string } {
+    return target.kind === 'scan' ? keys.scan(target.scanId) : keys.remediation(target.scanId, target.nodeId);
+  }
+
+  async claimNotification(target: OutboxTarget, now: string, until: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.outboxKey(target),
+          UpdateExpression: 'SET notifyingUntil = :until',
+          ConditionExpression:
+            'notification = :pending AND (attribute_not_exists(notifyingUntil) OR notifyingUntil <= :now)',
+          ExpressionAttributeValues: { ':pending': 'pending', ':until': until, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async releaseNotification(target: OutboxTarget, until: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.outboxKey(target),
+          UpdateExpression: 'REMOVE notifyingUntil',
+          ConditionExpression: 'notifyingUntil = :until',
+          ExpressionAttributeValues: { ':until': until },
+        }),
+      );
+    } catch (error) {
+      // Not ours any more (it ran out and someone else took it): nothing to give back.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async markNotified(target: OutboxTarget): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: this.outboxKey(target),
+          UpdateExpression: 'SET notification = :sent REMOVE notifyingUntil, #dp, #ds',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#dp': INDEXES.due.partitionKey, '#ds': INDEXES.due.sortKey },
+          ExpressionAttributeValues: { ':sent': 'sent' },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
     }
   }
 }

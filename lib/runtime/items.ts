@@ -8,6 +8,7 @@ import type {
   NodeRecord,
   NodeState,
   NodeStatus,
+  NotificationState,
   RemediationCommandRecord,
   RemediationEffect,
   RemediationRecord,
@@ -18,6 +19,7 @@ import type {
 } from './ports.ts';
 import {
   DUE_PARTITION,
+  dueKey,
   INDEXES,
   keys,
   problemRank,
@@ -67,6 +69,16 @@ function optNum(item: Item, name: string): number | null {
   return typeof value === 'number' ? value : null;
 }
 
+function notificationState(item: Item): NotificationState | undefined {
+  const value = item.notification;
+  return value === 'pending' || value === 'sent' ? value : undefined;
+}
+
+/** The `due` index attributes for an entry, or none. */
+function due(key: string | null): Item {
+  return key === null ? {} : { [INDEXES.due.partitionKey]: DUE_PARTITION, [INDEXES.due.sortKey]: key };
+}
+
 function strList(item: Item, name: string): string[] {
   const value = item[name];
   return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
@@ -100,12 +112,13 @@ export function scanItem(scan: ScanRecord, retentionDays: number): Item {
     ...keys.scan(scan.scanId),
     [INDEXES.byTime.partitionKey]: SCANS_PARTITION,
     [INDEXES.byTime.sortKey]: `${scan.requestedAt}#${scan.scanId}`,
-    ...(scan.status === 'RUNNING'
-      ? {
-          [INDEXES.due.partitionKey]: DUE_PARTITION,
-          [INDEXES.due.sortKey]: `${scan.collectAfter}#gather#${scan.commandId}`,
-        }
-      : {}),
+    ...due(
+      scan.status === 'RUNNING'
+        ? dueKey(scan.collectAfter, 'gather', scan.commandId)
+        : scan.notification === 'pending'
+          ? dueKey(scan.completedAt ?? scan.collectAfter, 'gather', scan.scanId)
+          : null,
+    ),
     [TTL_ATTRIBUTE]: ttlAfter(scan.requestedAt, retentionDays),
     scanId: scan.scanId,
     commandId: scan.commandId,
@@ -118,7 +131,17 @@ export function scanItem(scan: ScanRecord, retentionDays: number): Item {
     remediations: scan.remediations,
     completedAt: scan.completedAt,
     worstUnusableIndex: scan.worstUnusableIndex,
+    notification: scan.notification,
+    notRemediated: scan.notRemediated === undefined ? undefined : { ...scan.notRemediated },
   });
+}
+
+function reasonCounts(item: Item): Record<string, number> | undefined {
+  const value = item.notRemediated;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return Object.fromEntries(
+    Object.entries(value as Item).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+  );
 }
 
 function counts(item: Item): SeverityCounts | undefined {
@@ -150,6 +173,10 @@ export function scanFromItem(item: Item): ScanRecord {
   if (typeof item.remediations === 'number') extra.remediations = item.remediations;
   if (typeof item.completedAt === 'string') extra.completedAt = item.completedAt;
   if (status === 'COMPLETED') extra.worstUnusableIndex = optNum(item, 'worstUnusableIndex');
+  const notification = notificationState(item);
+  if (notification !== undefined) extra.notification = notification;
+  const reasons = reasonCounts(item);
+  if (reasons !== undefined) extra.notRemediated = reasons;
   return { ...record, ...extra };
 }
 
@@ -217,9 +244,21 @@ export function nodeRecordFromItem(item: Item): NodeRecord {
 
 /* ---- remediation ---- */
 
+/** An unsent intent is due when its sender's lease ends; a completed one whose outcome is still in the outbox, now. */
+function remediationDue(record: RemediationRecord): string | null {
+  if (record.status === 'PENDING' && record.commandId === null && record.sendingUntil !== undefined) {
+    return dueKey(record.sendingUntil, 'gather', record.scanId);
+  }
+  if (record.status === 'COMPLETED' && record.notification === 'pending' && record.commandId !== null) {
+    return dueKey(record.completedAt ?? record.requestedAt, 'remediate', record.commandId);
+  }
+  return null;
+}
+
 export function remediationItem(record: RemediationRecord, retentionDays: number): Item {
   return compact({
     ...keys.remediation(record.scanId, record.nodeId),
+    ...due(remediationDue(record)),
     [INDEXES.byNode.partitionKey]: `REM#${record.nodeId}`,
     [INDEXES.byNode.sortKey]: `${record.requestedAt}#${record.scanId}`,
     [INDEXES.byTime.partitionKey]: REMEDIATIONS_PARTITION,
@@ -240,6 +279,11 @@ export function remediationItem(record: RemediationRecord, retentionDays: number
     after: record.after?.map(encodeIndex),
     error: record.error,
     blocked: record.blocked,
+    // A lease means nothing once the remediation is sent or completed.
+    sendingUntil: record.status === 'PENDING' && record.commandId === null ? record.sendingUntil : undefined,
+    host: record.host,
+    noEffectCount: record.noEffectCount,
+    notification: record.notification,
   });
 }
 
@@ -262,6 +306,11 @@ export function remediationFromItem(item: Item): RemediationRecord {
   if (Array.isArray(item.after)) extra.after = strList(item, 'after').map(decodeIndex);
   if (typeof item.error === 'string') extra.error = item.error;
   if (item.blocked === true) extra.blocked = true;
+  if (typeof item.sendingUntil === 'string') extra.sendingUntil = item.sendingUntil;
+  if (typeof item.host === 'string') extra.host = item.host;
+  if (typeof item.noEffectCount === 'number') extra.noEffectCount = item.noEffectCount;
+  const notification = notificationState(item);
+  if (notification !== undefined) extra.notification = notification;
   return { ...record, ...extra };
 }
 
@@ -270,12 +319,7 @@ export function remediationFromItem(item: Item): RemediationRecord {
 export function commandItem(command: RemediationCommandRecord, retentionDays: number): Item {
   return compact({
     ...keys.command(command.commandId),
-    ...(command.status === 'RUNNING'
-      ? {
-          [INDEXES.due.partitionKey]: DUE_PARTITION,
-          [INDEXES.due.sortKey]: `${command.collectAfter}#remediate#${command.commandId}`,
-        }
-      : {}),
+    ...due(command.status === 'RUNNING' ? dueKey(command.collectAfter, 'remediate', command.commandId) : null),
     [TTL_ATTRIBUTE]: ttlAfter(command.requestedAt, retentionDays),
     commandId: command.commandId,
     scanId: command.scanId,

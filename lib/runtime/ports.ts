@@ -128,6 +128,12 @@ export type Sleep = (ms: number) => Promise<void>;
 
 export type ScanStatus = 'RUNNING' | 'COMPLETED';
 
+/**
+ * The notification outbox of a scan summary or a remediation outcome: `pending` from the write that completed it
+ * until it was published (then `sent`). Absent: nothing to publish.
+ */
+export type NotificationState = 'pending' | 'sent';
+
 export interface SeverityCounts {
   readonly OK: number;
   readonly WARN: number;
@@ -151,6 +157,10 @@ export interface ScanRecord {
   readonly remediations?: number;
   readonly completedAt?: string;
   readonly worstUnusableIndex?: number | null;
+  /** The summary's outbox state (absent: the scan needed no summary, or was completed before outboxes existed). */
+  readonly notification?: NotificationState;
+  /** Why fragmented CRITICAL nodes were left alone, by reason, as the completing collection counted them. */
+  readonly notRemediated?: Readonly<Record<string, number>>;
 }
 
 /** Index values of one watched zone at one watched order. */
@@ -212,6 +222,17 @@ export interface RemediationRecord {
   readonly error?: string | null;
   /** Set on the outcome that made the node blocked (maxNoEffect remediations without effect in a row). */
   readonly blocked?: boolean;
+  /**
+   * While PENDING without a command: until when the collection that wrote this intent may still be sending it
+   * (ISO-8601 UTC). After that, another collection may take it over (see remediate.ts).
+   */
+  readonly sendingUntil?: string;
+  /** The node's host name as its remediation report gave it (untrusted; sanitized where shown). */
+  readonly host?: string | null;
+  /** The node's no-effect streak once this outcome was folded in. */
+  readonly noEffectCount?: number;
+  /** The outcome notification's outbox state. */
+  readonly notification?: NotificationState;
 }
 
 /** Per-node state: what makes evaluation hysteretic and remediation rationed and idempotent. */
@@ -268,10 +289,14 @@ export interface HistoryReader {
 
 export type CommandKind = 'gather' | 'remediate';
 
-/** A command the sweep should collect now: still RUNNING past its collectAfter (its event may never come). */
+/**
+ * A command the sweep should collect now: still RUNNING past its collectAfter (its event may never come), or with
+ * work left after completion — an unsent remediation whose lease ran out, a notification still in the outbox.
+ */
 export interface DueCommand {
   readonly kind: CommandKind;
   readonly commandId: string;
+  /** When it became due. */
   readonly collectAfter: string;
 }
 
@@ -290,7 +315,15 @@ export interface ScanCompletion {
   readonly counts: SeverityCounts;
   readonly nodes: number;
   readonly worstUnusableIndex: number | null;
+  /** The scan needs a summary: completion puts it in the outbox (`notification: 'pending'`). */
+  readonly notify?: boolean;
+  readonly notRemediated?: Readonly<Record<string, number>>;
 }
+
+/** An item whose notification goes through the outbox: a scan (its summary) or a remediation (its outcome). */
+export type OutboxTarget =
+  | { readonly kind: 'scan'; readonly scanId: string }
+  | { readonly kind: 'remediation'; readonly scanId: string; readonly nodeId: string };
 
 /** One scan's verdict for one node, folded into the node's state once. */
 export interface VerdictUpdate {
@@ -344,7 +377,11 @@ export interface OutcomeResult {
 export interface HistoryStore extends HistoryReader {
   /** Creates a RUNNING scan, due for the sweep at collectAfter. False when it already exists. */
   createScan(scan: ScanRecord): Promise<boolean>;
-  /** Scans and remediate commands still RUNNING whose collectAfter is at or before `now`, oldest first. */
+  /**
+   * What is due at `now`, oldest first, each command once: scans and remediate commands still RUNNING past their
+   * collectAfter, unsent remediations past their lease (as their scan), pending notifications (as their scan or
+   * remediate command).
+   */
   listDue(now: string, limit: number): Promise<DueCommand[]>;
   /** Stores node records (keyed by scan and node: rewriting one is harmless), 25 per batch, until all are stored. */
   putNodeRecords(records: readonly NodeRecord[]): Promise<void>;
@@ -361,13 +398,38 @@ export interface HistoryStore extends HistoryReader {
   claimNode(claim: NodeClaim): Promise<NodeClaimResult>;
   /** Puts back what a claim overwrote, if the claim is still ours (the budget refused it after the claim). */
   releaseNode(claim: NodeClaim, previous: ClaimedFrom): Promise<void>;
-  /** Takes one of the scan's `max` remediation slots; false when they are all taken. Slots are never returned. */
-  takeRemediationSlot(scanId: string, max: number): Promise<boolean>;
+  /**
+   * Takes one of the scan's `max` remediation slots for a node; false when they are all taken by other nodes. Per
+   * node and idempotent: a node that already holds one of the scan's slots gets true again without taking another.
+   * Slots are never returned.
+   */
+  takeRemediationSlot(scanId: string, nodeId: string, max: number): Promise<boolean>;
+  /** Writes remediation records as they are (unconditionally): for seeding and tests; the runtime writes below. */
   putRemediations(records: readonly RemediationRecord[]): Promise<void>;
+  /**
+   * Writes the intent to remediate, before anything is sent: a PENDING record without a command and with its
+   * sendingUntil lease. False when the (scan, node) already has a record: someone else owns that remediation.
+   */
+  createRemediationIntent(record: RemediationRecord): Promise<boolean>;
+  /**
+   * Takes over an unsent intent whose lease (`expectedUntil`, null for none) has run out, moving it to `until`.
+   * False when it is no longer that intent: sent, completed, or taken over by another collection first.
+   */
+  takeOverRemediationIntent(
+    scanId: string,
+    nodeId: string,
+    expectedUntil: string | null,
+    until: string,
+  ): Promise<boolean>;
+  /** Binds a PENDING remediation that has no command yet to the command that was sent; false otherwise. */
+  setRemediationCommand(scanId: string, nodeId: string, commandId: string): Promise<boolean>;
   getRemediation(scanId: string, nodeId: string): Promise<RemediationRecord | null>;
-  /** The remediations one scan started. */
+  /** The remediations one scan started (a strongly consistent read). */
   listScanRemediations(scanId: string): Promise<RemediationRecord[]>;
-  /** PENDING → COMPLETED with its effect and indices; false when already completed. */
+  /**
+   * PENDING → COMPLETED with its effect and indices; false when already completed, or when the record is bound to
+   * a command other than `record.commandId` (a record completed without a command must have none).
+   */
   completeRemediation(record: RemediationRecord): Promise<boolean>;
   /** Records a remediate command (RUNNING, due for the sweep at collectAfter). Idempotent. */
   putRemediationCommand(command: RemediationCommandRecord): Promise<void>;
@@ -378,6 +440,15 @@ export interface HistoryStore extends HistoryReader {
   recordRemediationOutcome(outcome: RemediationOutcome): Promise<OutcomeResult>;
   /** Operator action: unblocks a node and resets its no-effect streak. False when the node has no state. */
   clearNode(nodeId: string): Promise<boolean>;
+  /**
+   * The outbox lease: true when the target's notification is pending and nobody holds a live lease (one that ends
+   * after `now`); the caller then holds it until `until` and should publish.
+   */
+  claimNotification(target: OutboxTarget, now: string, until: string): Promise<boolean>;
+  /** Gives a lease back after a failed publish (only if it is still the one ending at `until`). */
+  releaseNotification(target: OutboxTarget, until: string): Promise<void>;
+  /** The notification was published: `sent`, off the due list. */
+  markNotified(target: OutboxTarget): Promise<void>;
 }
 
 /**

@@ -186,7 +186,7 @@ export async function startRemediations(
       bump(notRemediated, 'claimed by another collection or cooling down');
       continue;
     }
-    if (!(await deps.store.takeRemediationSlot(scan.scanId, policy.maxNodesPerScan))) {
+    if (!(await deps.store.takeRemediationSlot(scan.scanId, candidate.nodeId, policy.maxNodesPerScan))) {
       await deps.store.releaseNode(claim, result.previous);
       budgetSpent = true;
       bump(notRemediated, 'over budget');

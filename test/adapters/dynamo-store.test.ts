@@ -11,7 +11,7 @@ import {
   UnprocessedItemsError,
 } from '../../lib/adapters/dynamo-store.ts';
 import { itemSize, nodeRecordItem } from '../../lib/runtime/items.ts';
-import type { NodeClaim, ScanRecord } from '../../lib/runtime/ports.ts';
+import type { NodeClaim, RemediationRecord, ScanRecord } from '../../lib/runtime/ports.ts';
 import { keys } from '../../lib/runtime/table-schema.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { nodeRecord } from '../support/runtime-fixtures.ts';
@@ -324,10 +324,27 @@ describe('DynamoStore: remediation claims', () => {
 
   it('gives out at most max budget slots per scan', async () => {
     await store.createScan(scan('scan-budget', '2025-03-01T12:00:00.000Z'));
-    const results = await Promise.all(Array.from({ length: 8 }, () => store.takeRemediationSlot('scan-budget', 3)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => store.takeRemediationSlot('scan-budget', `i-${index}`, 3)),
+    );
     expect(results.filter(Boolean)).toHaveLength(3);
     expect((await store.getScan('scan-budget'))?.remediations).toBe(3);
-    expect(await store.takeRemediationSlot('no-such-scan', 3)).toBe(false);
+    expect(await store.takeRemediationSlot('no-such-scan', 'i-0', 3)).toBe(false);
+  });
+
+  it('gives a node that holds a slot the same slot again, for free, even once the budget is spent', async () => {
+    await store.createScan(scan('scan-slots', '2025-03-01T12:00:00.000Z'));
+    expect(await store.takeRemediationSlot('scan-slots', 'i-a', 2)).toBe(true);
+    expect(await Promise.all([1, 2, 3].map(() => store.takeRemediationSlot('scan-slots', 'i-a', 2)))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect((await store.getScan('scan-slots'))?.remediations).toBe(1);
+    expect(await store.takeRemediationSlot('scan-slots', 'i-b', 2)).toBe(true);
+    expect(await store.takeRemediationSlot('scan-slots', 'i-c', 2)).toBe(false);
+    expect(await store.takeRemediationSlot('scan-slots', 'i-a', 2)).toBe(true);
+    expect((await store.getScan('scan-slots'))?.remediations).toBe(2);
   });
 });
 
@@ -420,6 +437,155 @@ describe('DynamoStore: remediation outcomes', () => {
     expect(await store.completeRemediationCommand('cmd-due', '2025-03-01T12:14:00.000Z')).toBe(true);
     expect(await store.completeRemediationCommand('cmd-due', '2025-03-01T12:14:00.000Z')).toBe(false);
     expect((await store.listDue('2025-03-02T00:00:00.000Z', 50)).map((due) => due.commandId)).not.toContain('cmd-due');
+  });
+});
+
+describe('DynamoStore: remediation intents and the notification outbox', () => {
+  let local: LocalTable;
+  let s: DynamoStore;
+  beforeAll(async () => {
+    local = await startDynalite();
+    s = local.store({ clock: { now: () => now.value } });
+  });
+  afterAll(async () => {
+    await local.stop();
+  });
+
+  const intent = (nodeId: string, overrides: Partial<RemediationRecord> = {}): RemediationRecord => ({
+    remediationId: `scan-i:${nodeId}`,
+    nodeId,
+    scanId: 'scan-i',
+    commandId: null,
+    action: 'compact',
+    numaNode: null,
+    dryRun: false,
+    requestedAt: '2025-03-01T12:00:00.000Z',
+    status: 'PENDING',
+    sendingUntil: '2025-03-01T12:20:00.000Z',
+    ...overrides,
+  });
+
+  it('creates an intent once: the second writer learns that someone else owns it', async () => {
+    expect(await s.createRemediationIntent(intent('i-1'))).toBe(true);
+    expect(await s.createRemediationIntent(intent('i-1', { sendingUntil: '2025-03-01T12:30:00.000Z' }))).toBe(false);
+    expect(await s.getRemediation('scan-i', 'i-1')).toEqual(intent('i-1'));
+  });
+
+  it('puts an unsent intent on the due list as its scan when its lease ends, and takes it off once bound', async () => {
+    await s.createRemediationIntent(intent('i-2'));
+    expect(await s.listDue('2025-03-01T12:19:59.000Z', 50)).toEqual([]);
+    // Two intents of one scan are one piece of work for the sweep.
+    expect(await s.listDue('2025-03-01T12:20:00.000Z', 50)).toEqual([
+      { kind: 'gather', commandId: 'scan-i', collectAfter: '2025-03-01T12:20:00.000Z' },
+    ]);
+    expect(await s.setRemediationCommand('scan-i', 'i-2', 'cmd-2')).toBe(true);
+    expect(await s.setRemediationCommand('scan-i', 'i-2', 'cmd-other')).toBe(false);
+    expect(await s.getRemediation('scan-i', 'i-2')).toEqual({
+      ...intent('i-2'),
+      commandId: 'cmd-2',
+      sendingUntil: undefined,
+    });
+    expect(await s.setRemediationCommand('scan-i', 'i-none', 'cmd-2')).toBe(false);
+  });
+
+  it('lets one collection take an expired intent over (compare-and-set on its lease), and none a sent one', async () => {
+    await s.createRemediationIntent(intent('i-3', { scanId: 'scan-t', remediationId: 'scan-t:i-3' }));
+    const takeOver = (expected: string | null) =>
+      s.takeOverRemediationIntent('scan-t', 'i-3', expected, '2025-03-01T12:45:00.000Z');
+    expect(await takeOver(null)).toBe(false);
+    expect(await Promise.all([takeOver('2025-03-01T12:20:00.000Z'), takeOver('2025-03-01T12:20:00.000Z')])).toEqual(
+      expect.arrayContaining([true, false]),
+    );
+    expect((await s.getRemediation('scan-t', 'i-3'))?.sendingUntil).toBe('2025-03-01T12:45:00.000Z');
+    // Due again when the new lease ends, not before.
+    expect((await s.listDue('2025-03-01T12:44:00.000Z', 50)).map((entry) => entry.commandId)).not.toContain('scan-t');
+    expect(await s.listDue('2025-03-01T12:45:00.000Z', 50)).toContainEqual({
+      kind: 'gather',
+      commandId: 'scan-t',
+      collectAfter: '2025-03-01T12:45:00.000Z',
+    });
+    expect(await s.setRemediationCommand('scan-t', 'i-3', 'cmd-3')).toBe(true);
+    expect(await takeOver('2025-03-01T12:45:00.000Z')).toBe(false);
+  });
+
+  it('completes a remediation only for its own command, and puts its outcome in the outbox', async () => {
+    await s.createRemediationIntent(intent('i-4'));
+    await s.setRemediationCommand('scan-i', 'i-4', 'cmd-4');
+    const done = (commandId: string | null): RemediationRecord => ({
+      ...intent('i-4'),
+      commandId,
+      sendingUntil: undefined,
+      status: 'COMPLETED',
+      effect: 'improved',
+      completedAt: '2025-03-01T12:05:00.000Z',
+      host: 'ip-10-0-0-4',
+      noEffectCount: 0,
+      notification: 'pending',
+    });
+    expect(await s.completeRemediation(done('cmd-other'))).toBe(false);
+    expect(await s.completeRemediation(done(null))).toBe(false);
+    expect(await s.completeRemediation(done('cmd-4'))).toBe(true);
+    expect(await s.getRemediation('scan-i', 'i-4')).toEqual(done('cmd-4'));
+    expect(await s.listDue('2025-03-01T12:05:00.000Z', 50)).toContainEqual({
+      kind: 'remediate',
+      commandId: 'cmd-4',
+      collectAfter: '2025-03-01T12:05:00.000Z',
+    });
+  });
+
+  it('hands the outbox lease to one publisher at a time, takes it back after a failure, and marks it sent', async () => {
+    const target = { kind: 'remediation' as const, scanId: 'scan-i', nodeId: 'i-4' };
+    const at = '2025-03-01T12:06:00.000Z';
+    const until = '2025-03-01T12:26:00.000Z';
+    const claims = await Promise.all([1, 2, 3].map(() => s.claimNotification(target, at, until)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await s.claimNotification(target, '2025-03-01T12:25:59.000Z', '2025-03-01T12:45:59.000Z')).toBe(false);
+    await s.releaseNotification(target, 'not-mine');
+    expect(await s.claimNotification(target, at, until)).toBe(false);
+    await s.releaseNotification(target, until);
+    expect(await s.claimNotification(target, at, until)).toBe(true);
+    // A lease that ran out is anybody's.
+    expect(await s.claimNotification(target, until, '2025-03-01T12:46:00.000Z')).toBe(true);
+    await s.markNotified(target);
+    expect((await s.getRemediation('scan-i', 'i-4'))?.notification).toBe('sent');
+    expect(await s.claimNotification(target, '2025-03-01T13:00:00.000Z', '2025-03-01T13:20:00.000Z')).toBe(false);
+    expect(await s.listDue('2025-03-01T13:00:00.000Z', 50)).not.toContainEqual(
+      expect.objectContaining({ commandId: 'cmd-4' }),
+    );
+    // Nothing is created for a target that does not exist.
+    await s.markNotified({ kind: 'scan', scanId: 'scan-none' });
+    expect(await s.getScan('scan-none')).toBeNull();
+  });
+
+  it('completes a scan with its summary in the outbox (due at once) or with nothing to send (off the due list)', async () => {
+    const completion = {
+      completedAt: '2025-03-01T12:30:00.000Z',
+      counts: { OK: 1, WARN: 0, CRITICAL: 1, ERROR: 0 },
+      nodes: 2,
+      worstUnusableIndex: 1000,
+    };
+    await s.createScan(scan('scan-o1', '2025-03-01T11:00:00.000Z'));
+    await s.createScan(scan('scan-o2', '2025-03-01T11:00:00.000Z'));
+    expect(
+      await s.completeScan('scan-o1', {
+        ...completion,
+        notify: true,
+        notRemediated: { 'over budget': 3, 'opted out': 1 },
+      }),
+    ).toBe(true);
+    expect(await s.completeScan('scan-o2', { ...completion, notify: false })).toBe(true);
+    expect(await s.getScan('scan-o1')).toMatchObject({
+      status: 'COMPLETED',
+      notification: 'pending',
+      notRemediated: { 'over budget': 3, 'opted out': 1 },
+    });
+    expect((await s.getScan('scan-o2'))?.notification).toBeUndefined();
+    const due = await s.listDue('2025-03-01T12:30:00.000Z', 50);
+    expect(due).toContainEqual({ kind: 'gather', commandId: 'scan-o1', collectAfter: '2025-03-01T12:30:00.000Z' });
+    expect(due.map((entry) => entry.commandId)).not.toContain('scan-o2');
+    await s.markNotified({ kind: 'scan', scanId: 'scan-o1' });
+    expect((await s.getScan('scan-o1'))?.notification).toBe('sent');
+    expect((await s.listDue('2025-03-01T12:30:00.000Z', 50)).map((entry) => entry.commandId)).not.toContain('scan-o1');
   });
 });
 

@@ -154,7 +154,7 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         at: requestedAt,
         cooldownCutoff: new Date(start + n * 900_000 - 6 * 3_600_000).toISOString(),
       });
-      await store.takeRemediationSlot(scanId, 5);
+      await store.takeRemediationSlot(scanId, NODES.fragmenting, 5);
       await store.putRemediations([rem]);
       const done: RemediationRecord = {
         ...rem,
