@@ -9,15 +9,22 @@
  * collectGather streams the command's invocations page by page (50 outputs at most in memory), records every
  * targeted node — judged, or ERROR with the reason — evaluates the policy against each node's previous state,
  * remediates the eligible CRITICAL nodes, completes the scan and sends one summary. It is idempotent: records are
- * keyed (scan, node), state updates and claims are conditional, completion is conditional on RUNNING, and only
- * the collection that completes the scan notifies.
+ * keyed (scan, node), state updates and claims are conditional, completion is conditional on RUNNING.
+ *
+ * The summary goes through the outbox (outbox.ts): completeScan writes it `pending` in the same conditional write
+ * that completes the scan, and the collection that completed it publishes it under the outbox lease. If publishing
+ * fails, the collection throws (the event is retried) and the summary stays pending; a collection of a COMPLETED
+ * scan — the retry, a duplicate event, or the sweep (a pending summary is on the due list) — rebuilds it from the
+ * store (the scan item, its problem nodes from the sparse index, its remediations) and publishes it. The same
+ * collection of a COMPLETED scan also finishes the scan's remediations left unsent (remediate.ts, finishUnsent).
  */
 
 import type { FleetscanConfig } from '../config/types.ts';
 import { evaluate } from '../core/policy.ts';
 import { parseGatherReport } from '../core/report.ts';
 import { errorRecord, invocationError, judgedRecord, type RecordContext, readReport } from './evaluation.ts';
-import { scanSummary, shouldNotifyScan } from './notify.ts';
+import { MAX_LISTED_NODES, type ScanSummaryInput, scanSummary, shouldNotifyScan } from './notify.ts';
+import { publishOnce } from './outbox.ts';
 import type {
   CommandKind,
   Invocation,
@@ -32,6 +39,7 @@ import type {
 import {
   collectAfter,
   collectRemediation,
+  finishUnsent,
   type RemediationCandidate,
   type RemediationCollection,
   startRemediations,
@@ -42,8 +50,9 @@ export { collectRemediation, type RemediationCollection } from './remediate.ts';
 export interface GatherCollection {
   readonly scanId: string;
   /**
-   * completed: this call completed the scan (and notified); already-completed: nothing was done;
-   * completed-elsewhere: a concurrent collection completed it first (this one's writes were identical).
+   * completed: this call completed the scan (and notified); already-completed: the scan was completed before (this
+   * call only finished leftovers: unsent remediations, a summary still in the outbox); completed-elsewhere: a
+   * concurrent collection completed it first (this one's writes were identical).
    */
   readonly status: 'completed' | 'already-completed' | 'completed-elsewhere';
   readonly nodes: number;
@@ -51,6 +60,7 @@ export interface GatherCollection {
   readonly worstUnusableIndex: number | null;
   /** Remediations this call started. */
   readonly remediations: readonly RemediationRecord[];
+  /** This call published the scan's summary. */
   readonly notified: boolean;
 }
 
@@ -233,14 +243,21 @@ export async function collectGather(
   const scan = await findOrCreateScan(deps, config, commandId, options);
   if (scan.status === 'COMPLETED') {
     deps.logger?.info('scan already collected', { scanId: scan.scanId });
+    const remediations = await finishUnsent(
+      deps,
+      config,
+      scan.scanId,
+      await deps.store.listScanRemediations(scan.scanId),
+    );
+    const notified = scan.notification === 'pending' ? await publishStoredSummary(deps, scan) : false;
     return {
       scanId: scan.scanId,
       status: 'already-completed',
       nodes: scan.nodes ?? 0,
       counts: scan.counts ?? { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 },
       worstUnusableIndex: scan.worstUnusableIndex ?? null,
-      remediations: [],
-      notified: false,
+      remediations,
+      notified,
     };
   }
 
@@ -253,11 +270,26 @@ export async function collectGather(
   if (tally.nodes === 0) deps.logger?.warn('gather command reached no node', { scanId: scan.scanId });
 
   const { started, notRemediated } = await startRemediations(deps, config, scan, tally.candidates);
+  // From the store, not this call: remediations a crashed earlier attempt or a concurrent duplicate started count too.
+  const summary: ScanSummaryInput = {
+    scanId: scan.scanId,
+    requestedAt: scan.requestedAt,
+    targets: scan.targets,
+    counts: tally.counts,
+    nodes: tally.nodes,
+    worstUnusableIndex: tally.worstUnusableIndex,
+    problems: tally.problems,
+    remediations: await deps.store.listScanRemediations(scan.scanId),
+    notRemediated,
+  };
+  const notify = shouldNotifyScan(summary);
   const completed = await deps.store.completeScan(scan.scanId, {
     completedAt: deps.clock.now().toISOString(),
     counts: tally.counts,
     nodes: tally.nodes,
     worstUnusableIndex: tally.worstUnusableIndex,
+    notify,
+    notRemediated,
   });
   const result = {
     scanId: scan.scanId,
@@ -281,20 +313,33 @@ export async function collectGather(
   if (tally.worstUnusableIndex !== null) deps.metrics?.add('WorstUnusableIndex', 'None', tally.worstUnusableIndex);
   deps.metrics?.add('Remediations', 'Count', started.length);
 
-  // From the store, not this call: remediations a crashed earlier attempt or a concurrent duplicate started count too.
-  const remediations = await deps.store.listScanRemediations(scan.scanId);
-  const summary = {
-    scanId: scan.scanId,
-    requestedAt: scan.requestedAt,
-    targets: scan.targets,
-    counts: tally.counts,
-    nodes: tally.nodes,
-    worstUnusableIndex: tally.worstUnusableIndex,
-    problems: tally.problems,
-    remediations,
-    notRemediated,
-  };
-  if (!shouldNotifyScan(summary)) return { ...result, status: 'completed', notified: false };
-  await deps.notifier.publish(scanSummary(summary));
-  return { ...result, status: 'completed', notified: true };
+  if (!notify) return { ...result, status: 'completed', notified: false };
+  // Throws when SNS fails: the summary stays in the outbox and the retried event publishes it.
+  const notified = await publishOnce(deps, { kind: 'scan', scanId: scan.scanId }, () => scanSummary(summary));
+  return { ...result, status: 'completed', notified };
+}
+
+/**
+ * Publishes a completed scan's summary still in the outbox, rebuilt from the store: the scan item (counts, why
+ * nodes were not remediated), the worst problem nodes from the sparse index (in the summary's own order), every
+ * remediation the scan started. The index is eventually consistent: a rebuild within a moment of the records being
+ * written could list fewer nodes; the counts, from the scan item, are exact.
+ */
+function publishStoredSummary(deps: RuntimeDeps, scan: ScanRecord): Promise<boolean> {
+  return publishOnce(deps, { kind: 'scan', scanId: scan.scanId }, async () => {
+    const counts = scan.counts ?? { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 };
+    const problems = await deps.store.listProblemNodes(scan.scanId, { limit: MAX_LISTED_NODES });
+    return scanSummary({
+      scanId: scan.scanId,
+      requestedAt: scan.requestedAt,
+      targets: scan.targets,
+      counts,
+      nodes: scan.nodes ?? 0,
+      worstUnusableIndex: scan.worstUnusableIndex ?? null,
+      problems: problems.items,
+      problemCount: counts.WARN + counts.CRITICAL + counts.ERROR,
+      remediations: await deps.store.listScanRemediations(scan.scanId),
+      notRemediated: scan.notRemediated ?? {},
+    });
+  });
 }

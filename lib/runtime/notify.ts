@@ -69,7 +69,9 @@ function actionLine(record: RemediationRecord): string {
   const where = record.numaNode === null ? 'all NUMA nodes' : `NUMA node ${record.numaNode}`;
   const state =
     record.status === 'PENDING'
-      ? `sent${record.commandId === null ? '' : ` (command ${clean(record.commandId, 40)})`}`
+      ? record.commandId === null
+        ? 'being sent'
+        : `sent (command ${clean(record.commandId, 40)})`
       : `${record.effect ?? 'done'}${record.error ? `: ${clean(record.error, 120)}` : ''}`;
   return `  ${clean(record.nodeId, 40)}: ${record.action} on ${where}${record.dryRun ? ' (dry run)' : ''} - ${state}`;
 }
@@ -99,6 +101,8 @@ export interface ScanSummaryInput {
   readonly worstUnusableIndex: number | null;
   /** The scan's non-OK node records, in any order (only the worst are listed). */
   readonly problems: readonly NodeRecord[];
+  /** How many non-OK nodes the scan has, when `problems` holds only the worst of them. @default problems.length */
+  readonly problemCount?: number;
   /** Remediations the scan started. */
   readonly remediations: readonly RemediationRecord[];
   /** Why fragmented CRITICAL nodes were left alone, by reason, when any were. */
@@ -123,7 +127,8 @@ export function scanSummary(input: ScanSummaryInput): Notification {
   const head = found.length > 0 ? found.join(', ') : 'all OK';
 
   const listed = [...input.problems].sort(byWorst).slice(0, MAX_LISTED_NODES);
-  const more = input.problems.length - listed.length;
+  const problemCount = Math.max(input.problemCount ?? input.problems.length, listed.length);
+  const more = problemCount - listed.length;
   const actions = input.remediations.slice(0, MAX_LISTED_ACTIONS);
   const skipped = Object.entries(input.notRemediated ?? {}).filter(([, count]) => count > 0);
 
@@ -135,7 +140,7 @@ export function scanSummary(input: ScanSummaryInput): Notification {
     '',
   ];
   if (listed.length > 0) {
-    lines.push(`Worst nodes (${listed.length} of ${input.problems.length}):`, ...listed.map(nodeLine));
+    lines.push(`Worst nodes (${listed.length} of ${problemCount}):`, ...listed.map(nodeLine));
     if (more > 0) lines.push(`  ... and ${more} more: fleetscan scan ${input.scanId}`);
     lines.push('');
   }

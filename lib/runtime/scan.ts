@@ -1,7 +1,8 @@
 /**
  * Starting a scan, and the sweep that catches scans and remediations whose completion event never came
- * (SSM's EventBridge events are best effort). The scan Lambda runs both on each schedule tick; `fleetscan demo`
- * calls them directly and collects what the sweep returns with lib/runtime/collect.ts.
+ * (SSM's EventBridge events are best effort), or whose collection left work behind (a crash, an SNS outage). The
+ * scan Lambda runs both on each schedule tick; `fleetscan demo` calls them directly and collects what the sweep
+ * returns with lib/runtime/collect.ts.
  */
 import type { FleetscanConfig, TargetTag } from '../config/types.ts';
 import type { DueCommand, RuntimeDeps, ScanRecord } from './ports.ts';
@@ -54,9 +55,12 @@ export async function startScan(
 export const SWEEP_LIMIT = 100;
 
 /**
- * Scans and remediate commands still RUNNING past their collectAfter, oldest first: to be collected now. The scan
- * Lambda invokes the collect Lambda asynchronously with `{ source: 'fleetscan.sweep', kind, commandId }` for each;
- * collecting is idempotent, so a sweep racing a late event is harmless.
+ * What is due, oldest first, each command once: scans and remediate commands still RUNNING past their
+ * collectAfter, and completed ones with work left — a remediation written but never sent whose sender's lease has
+ * ended, a summary or outcome still in its outbox (HistoryStore.listDue). The scan Lambda invokes the collect
+ * Lambda asynchronously with `{ source: 'fleetscan.sweep', kind, commandId }` for each; collecting is idempotent,
+ * and collecting a completed scan or command finishes only its leftovers, so a sweep racing a late event is
+ * harmless.
  */
 export async function sweep(
   deps: Pick<RuntimeDeps, 'store' | 'clock' | 'logger'>,

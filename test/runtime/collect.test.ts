@@ -339,6 +339,34 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
     expect(h.notifier.messages[0]?.body).toContain('1 opted out');
   });
 
+  it('records a remediate SendCommand that failed as failed, and never sends it again', async () => {
+    const config = testConfig();
+    h.fleet.addFragmented(1);
+    const gateway: CommandGateway = {
+      send: async (request) => {
+        if (request.document === 'remediate')
+          throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+        return h.fleet.send(request);
+      },
+      listInvocations: (commandId) => h.fleet.listInvocations(commandId),
+      getFullOutput: (commandId, instanceId) => h.fleet.getFullOutput(commandId, instanceId),
+      describeCommand: (commandId) => h.fleet.describeCommand(commandId),
+      findCommands: (query) => h.fleet.findCommands(query),
+    };
+    const { scan, result } = await scanAndCollect(config, { ...h.deps, gateway });
+    expect(result.remediations).toMatchObject([{ status: 'COMPLETED', effect: 'failed', commandId: null }]);
+    expect(await h.store.getRemediation(scan.scanId, 'i-frag00000')).toMatchObject({
+      status: 'COMPLETED',
+      effect: 'failed',
+      error: 'SendCommand failed (AccessDeniedException)',
+    });
+    expect(h.notifier.messages[0]?.body).toContain('- failed: SendCommand failed (AccessDeniedException)');
+    // Nothing is due for it, and a late sweep leaves it alone.
+    h.clock.advance(HOUR);
+    expect((await sweep(h.deps)).map((entry) => entry.kind)).toEqual([]);
+    expect(remediatedNodeIds()).toEqual([]);
+  });
+
   it('remediates nobody when the opt-out lookup fails', async () => {
     const config = testConfig();
     h.fleet.addFragmented(2);

@@ -106,6 +106,22 @@ describe('scanSummary', () => {
     expect(Buffer.byteLength(message.body)).toBeLessThan(MAX_BODY_BYTES);
   });
 
+  it('lists only the worst nodes it was given but counts every problem (a summary rebuilt from the index)', () => {
+    const problems = Array.from({ length: MAX_LISTED_NODES }, (_, index) =>
+      nodeRecord({ nodeId: `i-${index}`, status: 'CRITICAL', worstUnusableIndex: 999 }),
+    );
+    const message = scanSummary(
+      summary({ problems, problemCount: 250, counts: { OK: 0, WARN: 0, CRITICAL: 250, ERROR: 0 }, nodes: 250 }),
+    );
+    expect(message.body).toContain(`Worst nodes (${MAX_LISTED_NODES} of 250):`);
+    expect(message.body).toContain(`... and ${250 - MAX_LISTED_NODES} more: fleetscan scan scan-1`);
+  });
+
+  it('says a remediation written but not yet sent is being sent, and names the command once it is', () => {
+    const message = scanSummary(summary({ remediations: [{ ...remediation, commandId: null }] }));
+    expect(message.body).toContain('i-crit: compact-node on NUMA node 0 - being sent');
+  });
+
   it('is sent only when something is not OK or something was done', () => {
     expect(shouldNotifyScan({ counts: { OK: 5, WARN: 0, CRITICAL: 0, ERROR: 0 }, remediations: [] })).toBe(false);
     expect(shouldNotifyScan({ counts: { OK: 5, WARN: 0, CRITICAL: 0, ERROR: 1 }, remediations: [] })).toBe(true);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../lib/core/policy.ts';
 import { parseRemediationReport } from '../../lib/core/report.ts';
-import { measureEffect, planRemediation } from '../../lib/runtime/remediate.ts';
+import {
+  measureEffect,
+  planRemediation,
+  remediateComment,
+  scanOfRemediateComment,
+} from '../../lib/runtime/remediate.ts';
 import { FRAGMENTED, HEALTHY, remediationOutput } from '../support/runtime-fixtures.ts';
 
 describe('planRemediation', () => {
@@ -67,5 +72,31 @@ describe('measureEffect', () => {
     );
     expect(result.effect).toBe('improved');
     expect(result.before.every((index) => index.node === 1)).toBe(true);
+  });
+});
+
+describe('remediateComment', () => {
+  const scanId = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+  it("names the scan whole, first, within SSM's 100 characters, for every action", () => {
+    for (const action of ['compact', 'compact-node', 'drop-caches', 'drop-caches-and-compact'] as const) {
+      const comment = remediateComment(scanId, { action, numaNode: 127 }, true);
+      expect(comment.length).toBeLessThanOrEqual(100);
+      expect(comment.startsWith(`fleetscan remediate ${scanId} ${action}`)).toBe(true);
+      expect(scanOfRemediateComment(comment)).toBe(scanId);
+    }
+    expect(remediateComment(scanId, { action: 'compact-node', numaNode: 1 }, false)).toBe(
+      `fleetscan remediate ${scanId} compact-node numa 1`,
+    );
+  });
+
+  it('refuses a scan id it could not fit whole (SSM could not tell the scan back)', () => {
+    expect(() => remediateComment('x'.repeat(90), { action: 'compact', numaNode: null }, false)).toThrow(RangeError);
+  });
+
+  it('reads no scan from a comment fleetscan did not write', () => {
+    expect(scanOfRemediateComment('fleetscan gather 2025-03-01T12:00:00.000Z tag:fleetscan=enabled')).toBeNull();
+    expect(scanOfRemediateComment('compact by hand')).toBeNull();
+    expect(scanOfRemediateComment('')).toBeNull();
   });
 });

@@ -68,14 +68,16 @@ export interface World {
 }
 
 export async function createWorld(options: WorldOptions): Promise<World> {
+  const clock = new TestClock(new Date());
+  // SSM and the runtime share the test's clock: RequestedDateTime and the InvokedAfter filter follow it.
   const sim = await SsmSimulator.start({
     ...options.simulator,
     fleet: options.fleet,
     documents: fleetscanDocuments('fleetscan'),
+    clock,
   });
   const db = await startDynalite();
   const config = testConfig(options.config);
-  const clock = new TestClock(new Date());
   const notifier = new RecordingNotifier();
   const clients = createClients({
     region: 'us-east-1',
