@@ -5,7 +5,7 @@
  * the SSM simulator).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -37,7 +37,13 @@ export interface FleetscanClients {
   readonly dynamodb: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   readonly sns: SNSClient;
-  readonly ec2: EC2Client;
+  /**
+   * Loaded on first use: the EC2 client is the heaviest SDK module here (~300 ms and ~90 MB to import) and only
+   * the opt-out lookup before a remediation needs it, so neither the scan function nor a quiet collect pays for it.
+   */
+  readonly ec2: () => Promise<EC2Client>;
+  /** Closes every client's sockets, EC2's only if it was loaded (tests and local tools; a Lambda keeps its clients). */
+  destroy(): Promise<void>;
   readonly lambda: LambdaClient;
 }
 
@@ -51,13 +57,24 @@ export function createClients(options: ClientOptions = {}): FleetscanClients {
   const at = (endpoint: string | undefined) => (endpoint === undefined ? {} : { endpoint });
   const endpoints = options.endpoints ?? {};
   const dynamodb = new DynamoDBClient({ ...base, ...at(endpoints.dynamodb) });
-  return {
+  let ec2: Promise<EC2Client> | undefined;
+  const clients = {
     ssm: new SSMClient({ ...base, ...at(endpoints.ssm) }),
     ssmSend: new SSMClient({ ...base, ...at(endpoints.ssm), maxAttempts: 1 }),
     dynamodb,
     doc: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     sns: new SNSClient({ ...base, ...at(endpoints.sns) }),
-    ec2: new EC2Client({ ...base, ...at(endpoints.ec2) }),
+    ec2: () => {
+      ec2 ??= import('@aws-sdk/client-ec2').then(({ EC2Client }) => new EC2Client({ ...base, ...at(endpoints.ec2) }));
+      return ec2;
+    },
     lambda: new LambdaClient({ ...base, ...at(endpoints.lambda) }),
+  };
+  return {
+    ...clients,
+    destroy: async () => {
+      for (const client of [clients.ssm, clients.ssmSend, dynamodb, clients.sns, clients.lambda]) client.destroy();
+      if (ec2 !== undefined) (await ec2).destroy();
+    },
   };
 }

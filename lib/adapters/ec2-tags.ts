@@ -9,7 +9,8 @@ import { ListTagsForResourceCommand, type SSMClient } from '@aws-sdk/client-ssm'
 import type { OptOutSource } from '../runtime/ports.ts';
 
 export interface TagOptOutOptions {
-  readonly ec2: EC2Client;
+  /** The EC2 client, or a function that loads it when first needed (see clients.ts). */
+  readonly ec2: EC2Client | (() => Promise<EC2Client>);
   readonly ssm: SSMClient;
   /** The tag that opts a node out, e.g. fleetscan:remediate=false. */
   readonly tag: { readonly key: string; readonly value: string };
@@ -39,7 +40,8 @@ export class TagOptOut implements OptOutSource {
     const found: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.options.ec2.send(
+      const ec2 = typeof this.options.ec2 === 'function' ? await this.options.ec2() : this.options.ec2;
+      const page = await ec2.send(
         new DescribeInstancesCommand({
           Filters: [
             { Name: 'instance-id', Values: [...ids] },

@@ -227,6 +227,10 @@ describe('Function: collect', () => {
     const metrics = emfMetrics();
     expect(metrics).toHaveLength(1);
     expect(metrics[0]).toMatchObject({ NodesScanned: 1, NodesCRITICAL: 1, WorstUnusableIndex: 1000, Remediations: 1 });
+    // The opt-out lookup went through the lazily loaded EC2 client, filtered by the node and the opt-out tag.
+    expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      Filters: expect.arrayContaining([{ Name: 'tag:fleetscan:remediate', Values: ['false'] }]),
+    });
   });
 
   it('ignores a command that has not finished', async () => {

@@ -137,7 +137,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       return out;
     },
     async close() {
-      for (const client of Object.values(clients)) client.destroy();
+      await clients.destroy();
       await sim.close();
       await db.stop();
     },
