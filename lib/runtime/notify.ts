@@ -217,7 +217,7 @@ export function remediationOutcome(input: RemediationOutcomeInput): Notification
   if (input.blocked) {
     lines.push(
       '',
-      `BLOCKED: ${node} had no effect from ${input.maxNoEffect} remediations in a row. fleetscan will not remediate it again until an operator clears it.`,
+      `BLOCKED: ${node} had no effect from ${input.maxNoEffect} remediations in a row. fleetscan will not remediate it again until an operator clears it: fleetscan clear ${node}`,
     );
   }
   lines.push('', `Query: fleetscan history ${node}   fleetscan scan ${record.scanId}`);

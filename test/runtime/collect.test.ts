@@ -412,7 +412,9 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
     const outcome = h.notifier.messages.filter((message) => message.subject.includes('no-effect'));
     expect(outcome).toHaveLength(2);
     expect(outcome[1]?.subject).toContain('node blocked');
-    expect(outcome[1]?.body).toContain('will not remediate it again until an operator clears it');
+    expect(outcome[1]?.body).toMatch(
+      /will not remediate it again until an operator clears it: fleetscan clear i-\S+$/m,
+    );
     expect(outcome[1]?.severity).toBe('CRITICAL');
 
     await scanAndCollect(config);
