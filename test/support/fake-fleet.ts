@@ -5,6 +5,7 @@
  * Notifier and a settable clock.
  * (The full SSM-protocol simulator lives in test/support/ssm-simulator/; this one only speaks the ports.)
  */
+import { isTerminal } from '../../lib/adapters/ssm.ts';
 import type {
   Clock,
   CommandGateway,
@@ -55,19 +56,6 @@ export interface SentCommand {
   readonly instanceIds: readonly string[];
   readonly requestedAt: Date;
 }
-
-const TERMINAL: ReadonlySet<InvocationState> = new Set([
-  'Success',
-  'Cancelled',
-  'TimedOut',
-  'Failed',
-  'Undeliverable',
-  'Terminated',
-  'InvalidPlatform',
-  'AccessDenied',
-  'DeliveryTimedOut',
-  'ExecutionTimedOut',
-]);
 
 function cut(output: string, limit: number, marker: string): string {
   return output.length <= limit ? output : `${output.slice(0, limit)}\n${marker}`;
@@ -195,7 +183,7 @@ export class FakeFleet implements CommandGateway, OptOutSource {
       yield runs.slice(start, start + 50).map((run) => ({
         instanceId: run.instanceId,
         state: run.state,
-        terminal: TERMINAL.has(run.state),
+        terminal: isTerminal(run.state),
         output: cut(run.output, LISTED_OUTPUT_LIMIT, '---Output truncated---'),
         responseCode: run.responseCode,
       }));
