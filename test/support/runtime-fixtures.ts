@@ -3,6 +3,7 @@
  * healthy and fragmented hosts (printed by lib/core's own formatters, as the SSM documents print them).
  */
 
+import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import type { FleetscanConfig, RemediationPolicy } from '../../lib/config/types.ts';
 import type { ZoneCounts } from '../../lib/core/buddyinfo.ts';
 import { DEFAULT_THRESHOLDS } from '../../lib/core/policy.ts';
@@ -17,28 +18,13 @@ export function testConfig(
   } = {},
 ): FleetscanConfig {
   const { remediation, ...rest } = overrides;
+  // The deployed defaults, but one breaching scan is enough for CRITICAL (so single-scan tests reach remediation)
+  // and remediation is not a dry run (so tests see its effect).
   return {
-    schedule: 'rate(15 minutes)',
-    targets: [{ tagKey: 'fleetscan', tagValues: ['enabled'] }],
-    maxConcurrency: '25%',
-    maxErrors: '100%',
-    deliveryTimeoutSeconds: 600,
-    executionTimeoutSeconds: 60,
-    // One breaching scan is enough for CRITICAL, so that single-scan tests can reach remediation.
+    ...DEFAULT_CONFIG,
     thresholds: { ...DEFAULT_THRESHOLDS, consecutiveBreachesForCritical: 1 },
-    retentionDays: 90,
-    notificationEmails: [],
     ...rest,
-    remediation: {
-      enabled: true,
-      action: 'compact-node',
-      dryRun: false,
-      cooldownSeconds: 6 * 3600,
-      maxNodesPerScan: 5,
-      maxNoEffect: 2,
-      optOutTag: { key: 'fleetscan:remediate', value: 'false' },
-      ...remediation,
-    },
+    remediation: { ...DEFAULT_CONFIG.remediation, dryRun: false, ...remediation },
   };
 }
 
