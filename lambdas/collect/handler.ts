@@ -10,21 +10,32 @@ import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
 import { TagOptOut } from '../../lib/adapters/ec2-tags.ts';
 import { SnsNotifier } from '../../lib/adapters/sns.ts';
 import { SsmGateway } from '../../lib/adapters/ssm.ts';
+import { FUNCTION_ENV } from '../../lib/config/contracts.ts';
 import { collect } from '../../lib/runtime/collect.ts';
 import { decodeCollectEvent } from '../../lib/runtime/events.ts';
 import type { RuntimeDeps } from '../../lib/runtime/ports.ts';
 import { configFromEnv, readEnv, runtimeLogger, runtimeMetrics } from '../shared/wiring.ts';
 
-const env = readEnv(['TABLE_NAME', 'TOPIC_ARN', 'GATHER_DOCUMENT', 'REMEDIATE_DOCUMENT', 'FLEETSCAN_CONFIG']);
-const config = configFromEnv(env.FLEETSCAN_CONFIG);
-const documents = { gather: env.GATHER_DOCUMENT, remediate: env.REMEDIATE_DOCUMENT };
+const env = readEnv([
+  FUNCTION_ENV.tableName,
+  FUNCTION_ENV.topicArn,
+  FUNCTION_ENV.gatherDocument,
+  FUNCTION_ENV.remediateDocument,
+  FUNCTION_ENV.config,
+]);
+const config = configFromEnv(env[FUNCTION_ENV.config]);
+const documents = { gather: env[FUNCTION_ENV.gatherDocument], remediate: env[FUNCTION_ENV.remediateDocument] };
 const logger = new Logger();
 const metrics = new Metrics();
 const clients = createClients();
 const deps: RuntimeDeps = {
   gateway: new SsmGateway({ client: clients.ssm, sendClient: clients.ssmSend, documents }),
-  store: new DynamoStore({ client: clients.doc, tableName: env.TABLE_NAME, retentionDays: config.retentionDays }),
-  notifier: new SnsNotifier({ client: clients.sns, topicArn: env.TOPIC_ARN }),
+  store: new DynamoStore({
+    client: clients.doc,
+    tableName: env[FUNCTION_ENV.tableName],
+    retentionDays: config.retentionDays,
+  }),
+  notifier: new SnsNotifier({ client: clients.sns, topicArn: env[FUNCTION_ENV.topicArn] }),
   optOut: new TagOptOut({ ec2: clients.ec2, ssm: clients.ssm, tag: config.remediation.optOutTag }),
   clock: { now: () => new Date() },
   logger: runtimeLogger(logger),

@@ -10,18 +10,19 @@ import { createClients } from '../../lib/adapters/clients.ts';
 import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
 import { LambdaCollectTrigger } from '../../lib/adapters/lambda-trigger.ts';
 import { SsmGateway } from '../../lib/adapters/ssm.ts';
+import { FUNCTION_ENV, METRIC_NAMES } from '../../lib/config/contracts.ts';
 import { sweepPayload } from '../../lib/runtime/events.ts';
 import { startScan, sweep } from '../../lib/runtime/scan.ts';
 import { configFromEnv, readEnv, runtimeLogger } from '../shared/wiring.ts';
 
 const env = readEnv([
-  'TABLE_NAME',
-  'GATHER_DOCUMENT',
-  'REMEDIATE_DOCUMENT',
-  'FLEETSCAN_CONFIG',
-  'COLLECT_FUNCTION_NAME',
+  FUNCTION_ENV.tableName,
+  FUNCTION_ENV.gatherDocument,
+  FUNCTION_ENV.remediateDocument,
+  FUNCTION_ENV.config,
+  FUNCTION_ENV.collectFunctionName,
 ]);
-const config = configFromEnv(env.FLEETSCAN_CONFIG);
+const config = configFromEnv(env[FUNCTION_ENV.config]);
 const logger = new Logger();
 const metrics = new Metrics();
 const clients = createClients();
@@ -29,13 +30,20 @@ const deps = {
   gateway: new SsmGateway({
     client: clients.ssm,
     sendClient: clients.ssmSend,
-    documents: { gather: env.GATHER_DOCUMENT, remediate: env.REMEDIATE_DOCUMENT },
+    documents: { gather: env[FUNCTION_ENV.gatherDocument], remediate: env[FUNCTION_ENV.remediateDocument] },
   }),
-  store: new DynamoStore({ client: clients.doc, tableName: env.TABLE_NAME, retentionDays: config.retentionDays }),
+  store: new DynamoStore({
+    client: clients.doc,
+    tableName: env[FUNCTION_ENV.tableName],
+    retentionDays: config.retentionDays,
+  }),
   clock: { now: () => new Date() },
   logger: runtimeLogger(logger),
 };
-const trigger = new LambdaCollectTrigger({ client: clients.lambda, functionName: env.COLLECT_FUNCTION_NAME });
+const trigger = new LambdaCollectTrigger({
+  client: clients.lambda,
+  functionName: env[FUNCTION_ENV.collectFunctionName],
+});
 
 /** Starting the scan or sweeping failed (the first failure is the cause; both are logged). */
 export class ScanRunError extends Error {
@@ -54,7 +62,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<ScanR
   let scanId: string | null = null;
   try {
     scanId = (await startScan(deps, config)).scanId;
-    metrics.addMetric('ScansStarted', 'Count', 1);
+    metrics.addMetric(METRIC_NAMES.scansStarted, 'Count', 1);
   } catch (error) {
     failures.push({ step: 'start scan', error });
     logger.error('starting the scan failed', { error: error instanceof Error ? error : String(error) });
@@ -66,7 +74,7 @@ export const handler = async (_event: unknown, context?: Context): Promise<ScanR
       await trigger.trigger(sweepPayload(due.kind, due.commandId));
       swept += 1;
     }
-    metrics.addMetric('CommandsSwept', 'Count', swept);
+    metrics.addMetric(METRIC_NAMES.commandsSwept, 'Count', swept);
   } catch (error) {
     failures.push({ step: 'sweep', error });
     logger.error('sweeping overdue commands failed', { swept, error: error instanceof Error ? error : String(error) });

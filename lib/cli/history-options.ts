@@ -4,17 +4,12 @@
  */
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { DEFAULT_STACK_NAME } from '../config/contracts.ts';
 import type { Page, PageRequest } from '../runtime/ports.ts';
 import { CliError } from './errors.ts';
 import { clean } from './format.ts';
 import type { Io } from './io.ts';
-import {
-  DEFAULT_DATA_DIR,
-  DEFAULT_STACK,
-  type HistorySource,
-  openHistory,
-  type SourceOptions,
-} from './table-source.ts';
+import { DEFAULT_DATA_DIR, type HistorySource, openHistory, type SourceOptions } from './table-source.ts';
 
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1000;
@@ -23,7 +18,7 @@ export const SOURCE_HELP = `where the history is read from:
   --local              the demo's embedded store (run 'fleetscan demo' first)
   --data-dir DIR       the demo's data directory (default: ${DEFAULT_DATA_DIR}; with --local)
   --table NAME         the history table (default: $FLEETSCAN_TABLE, else the stack's TableName output)
-  --stack NAME         the deployed stack to take the table from (default: ${DEFAULT_STACK})
+  --stack NAME         the deployed stack to take the table from (default: ${DEFAULT_STACK_NAME})
   --region REGION      AWS region (default: the AWS SDK's chain: AWS_REGION, AWS_PROFILE's region)
 Credentials come from the AWS SDK's standard chain (environment, profile, SSO, instance role).`;
 
@@ -117,7 +112,7 @@ export function parseCommand(
     source: {
       local,
       dataDir: path.resolve(text('data-dir') ?? DEFAULT_DATA_DIR),
-      stack: text('stack') ?? DEFAULT_STACK,
+      stack: text('stack') ?? DEFAULT_STACK_NAME,
       ...(table === undefined ? {} : { table }),
       ...(region === undefined ? {} : { region }),
       ...(endpoint === undefined ? {} : { endpoint }),

@@ -5,6 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { OUTPUT_KEYS } from '../config/contracts.ts';
 import { StoreLockedError } from '../local/embedded-dynalite.ts';
 import { openLocalStore, STORE_DIR } from '../local/store.ts';
 import type { HistoryReader } from '../runtime/ports.ts';
@@ -12,7 +13,6 @@ import { openDynamoHistory } from './dynamo-reader.ts';
 import { CliError } from './errors.ts';
 import { clean } from './format.ts';
 
-export const DEFAULT_STACK = 'Fleetscan';
 export const DEFAULT_DATA_DIR = '.fleetscan';
 
 /** Exit status for a failure of the environment or a missing thing (usage errors are 2). */
@@ -126,10 +126,10 @@ async function tableFromStack(stack: string, region: string | undefined): Promis
   try {
     const result = await explained(() => client.send(new DescribeStacksCommand({ StackName: stack })), { stack });
     const outputs = result.Stacks?.[0]?.Outputs ?? [];
-    const table = outputs.find((output) => output.OutputKey === 'TableName')?.OutputValue;
+    const table = outputs.find((output) => output.OutputKey === OUTPUT_KEYS.tableName)?.OutputValue;
     if (table === undefined || table === '') {
       throw new CliError(
-        `stack ${clean(stack, 128)} has no TableName output — is it a fleetscan stack? Pass --table NAME`,
+        `stack ${clean(stack, 128)} has no ${OUTPUT_KEYS.tableName} output — is it a fleetscan stack? Pass --table NAME`,
         EXIT_FAILURE,
       );
     }

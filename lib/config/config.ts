@@ -12,13 +12,13 @@
  */
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/policy.ts';
 import { REMEDIATION_ACTIONS } from '../core/report.ts';
+import { DEFAULT_STACK_NAME } from './contracts.ts';
 import type { FleetscanConfig, RemediationPolicy, TargetTag } from './types.ts';
 
 export const CONTEXT_PREFIX = 'fleetscan:';
 
 /** Context keys that shape the deployment rather than the scanner; read by {@link stackNameFromContext}. */
 export const DEPLOYMENT_SETTINGS = ['stackName'] as const;
-export const DEFAULT_STACK_NAME = 'Fleetscan';
 
 export const DEFAULT_CONFIG: FleetscanConfig = {
   schedule: 'rate(15 minutes)',

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { OUTPUT_KEYS } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import { Alarms } from './alarms.ts';
 import { FleetscanDocuments } from './documents.ts';
@@ -10,14 +11,6 @@ import { Scanner } from './scanner.ts';
 export interface FleetscanStackProps extends StackProps {
   readonly config: FleetscanConfig;
 }
-
-/** The output keys the CLI reads from DescribeStacks. */
-export const OUTPUT_KEYS = {
-  tableName: 'TableName',
-  topicArn: 'TopicArn',
-  gatherDocumentName: 'GatherDocumentName',
-  remediateDocumentName: 'RemediateDocumentName',
-} as const;
 
 export class FleetscanStack extends Stack {
   readonly documents: FleetscanDocuments;

@@ -8,23 +8,11 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { FUNCTION_ENV, METRICS_NAMESPACE } from '../config/contracts.ts';
 import type { FleetscanConfig, TargetTag } from '../config/types.ts';
 import type { CommandDocument } from './documents.ts';
 import { acknowledgeFinding } from './nag.ts';
 
-/** The environment the Lambdas read at cold start, and nothing else. */
-export const FUNCTION_ENV = {
-  tableName: 'TABLE_NAME',
-  topicArn: 'TOPIC_ARN',
-  gatherDocument: 'GATHER_DOCUMENT',
-  remediateDocument: 'REMEDIATE_DOCUMENT',
-  config: 'FLEETSCAN_CONFIG',
-  collectFunctionName: 'COLLECT_FUNCTION_NAME',
-  serviceName: 'POWERTOOLS_SERVICE_NAME',
-  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
-} as const;
-
-export const METRICS_NAMESPACE = 'Fleetscan';
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -8,14 +8,11 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { COMMAND_STATUS_DETAIL_TYPE, EVENT_SOURCES, TERMINAL_COMMAND_STATUSES } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import type { FleetscanDocuments } from './documents.ts';
 import { arnInFinding, FleetscanFunction } from './function.ts';
 import { acknowledgeFinding } from './nag.ts';
-
-/** Run Command's terminal command statuses (NotificationConfig's values minus All and InProgress). */
-export const TERMINAL_COMMAND_STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const;
-export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Status-change Notification';
 
 export interface ScannerProps {
   readonly config: FleetscanConfig;
@@ -97,7 +94,7 @@ export class Scanner extends Construct {
       schedule: ScheduleExpression.expression(config.schedule),
       target: new LambdaInvoke(this.scan, {
         input: ScheduleTargetInput.fromObject({
-          source: 'fleetscan.schedule',
+          source: EVENT_SOURCES.schedule,
           scheduledTime: ContextAttribute.scheduledTime,
           executionId: ContextAttribute.executionId,
         }),

@@ -6,16 +6,17 @@
  * ListCommands' view of a command (describeCommand, findCommands) — it keeps every command it ran, with the
  * request it came with.
  */
+import { AGENT_OUTPUT_MARKERS, SSM_LIMITS } from '../config/contracts.ts';
 import { type GatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
 import type { Clock, CommandGateway, CommandSummary, Invocation, SendCommandRequest } from '../runtime/ports.ts';
 import type { NodeOutcome, RemediationRequest, SimulatedFleet } from './fleet.ts';
 
-export const LISTING_PAGE_SIZE = 50;
-export const LISTED_OUTPUT_BYTES = 2500;
-export const LISTED_TRUNCATION_SUFFIX = '\n---Output truncated---';
-export const FULL_OUTPUT_CHARS = 24000;
-export const FULL_TRUNCATION_SUFFIX = '--output truncated--';
-const STDERR_SEPARATOR = '----------ERROR-------';
+export const LISTING_PAGE_SIZE = SSM_LIMITS.resultsPerPage;
+export const LISTED_OUTPUT_BYTES = SSM_LIMITS.listedOutputChars;
+export const LISTED_TRUNCATION_SUFFIX = `\n${AGENT_OUTPUT_MARKERS.listingTruncated}`;
+export const FULL_OUTPUT_CHARS = SSM_LIMITS.fullOutputChars;
+export const FULL_TRUNCATION_SUFFIX = AGENT_OUTPUT_MARKERS.contentTruncated;
+const STDERR_SEPARATOR = AGENT_OUTPUT_MARKERS.stderrSeparator;
 
 interface SentInvocation {
   readonly instanceId: string;

@@ -19,6 +19,7 @@
  * collection of a COMPLETED scan also finishes the scan's remediations left unsent (remediate.ts, finishUnsent).
  */
 
+import { METRIC_NAMES, nodesMetric } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import { evaluate } from '../core/policy.ts';
 import { parseGatherReport } from '../core/report.ts';
@@ -308,10 +309,12 @@ export async function collectGather(
   });
   if (!completed) return { ...result, status: 'completed-elsewhere', notified: false };
 
-  deps.metrics?.add('NodesScanned', 'Count', tally.nodes);
-  for (const [status, count] of Object.entries(tally.counts)) deps.metrics?.add(`Nodes${status}`, 'Count', count);
-  if (tally.worstUnusableIndex !== null) deps.metrics?.add('WorstUnusableIndex', 'None', tally.worstUnusableIndex);
-  deps.metrics?.add('Remediations', 'Count', started.length);
+  deps.metrics?.add(METRIC_NAMES.nodesScanned, 'Count', tally.nodes);
+  for (const [status, count] of Object.entries(tally.counts))
+    deps.metrics?.add(nodesMetric(status as keyof SeverityCounts), 'Count', count);
+  if (tally.worstUnusableIndex !== null)
+    deps.metrics?.add(METRIC_NAMES.worstUnusableIndex, 'None', tally.worstUnusableIndex);
+  deps.metrics?.add(METRIC_NAMES.remediations, 'Count', started.length);
 
   if (!notify) return { ...result, status: 'completed', notified: false };
   // Throws when SNS fails: the summary stays in the outbox and the retried event publishes it.

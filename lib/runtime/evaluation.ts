@@ -3,6 +3,7 @@
  * listing cut it), judging it with lib/core, and shaping the node record. Pure except readReport, which may call
  * the gateway once.
  */
+import { AGENT_OUTPUT_MARKERS } from '../config/contracts.ts';
 import type { ZoneCounts } from '../core/buddyinfo.ts';
 import { ParseError } from '../core/errors.ts';
 import { contigInfo, fragmentationIndex, unusableFreeIndex } from '../core/metrics.ts';
@@ -58,7 +59,7 @@ export async function readReport<T>(
   }
 }
 
-const AGENT_MARKERS = new Set(['----------ERROR-------', '---Output truncated---', '--output truncated--']);
+const AGENT_MARKERS: ReadonlySet<string> = new Set(Object.values(AGENT_OUTPUT_MARKERS));
 
 /** Why an invocation that did not succeed failed: its state, exit code and the last line it printed. */
 export function invocationError(invocation: Invocation): string {

@@ -2,13 +2,11 @@
  * What the collect Lambda receives, decoded: an SSM command status-change event from EventBridge, or the scan
  * Lambda's sweep payload. Pure, so that the handler stays a few lines of wiring.
  */
+import { COMMAND_STATUS_DETAIL_TYPE, EVENT_SOURCES, TERMINAL_COMMAND_STATUSES } from '../config/contracts.ts';
 import type { CollectRequest } from './collect.ts';
 import type { CommandKind } from './ports.ts';
 
-export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Status-change Notification';
-export const SWEEP_SOURCE = 'fleetscan.sweep';
-/** A command's own terminal statuses (its invocations have all finished). */
-export const TERMINAL_COMMAND_STATUSES: readonly string[] = ['Success', 'Failed', 'TimedOut', 'Cancelled'];
+const SWEEP_SOURCE = EVENT_SOURCES.sweep;
 
 /** What the scan Lambda sends the collect Lambda for an overdue command. */
 export interface SweepPayload {
@@ -65,7 +63,7 @@ export function decodeCollectEvent(
     throw new UnrecognizedEventError('command status event lacks command-id, document-name or status');
   }
   const normalized = status.replace(/\s+/g, '');
-  if (!TERMINAL_COMMAND_STATUSES.includes(normalized)) {
+  if (!(TERMINAL_COMMAND_STATUSES as readonly string[]).includes(normalized)) {
     return { kind: 'ignore', reason: `command status ${normalized} is not final` };
   }
   const kind: CommandKind | undefined = sameDocument(documentName, documents.gather)

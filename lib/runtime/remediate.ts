@@ -57,6 +57,7 @@
  *                 completed as failed, unless a collection found the command in SSM and bound them first.
  */
 
+import { METRIC_NAMES, SSM_LIMITS } from '../config/contracts.ts';
 import type { FleetscanConfig, RemediationPolicy } from '../config/types.ts';
 import type { Thresholds } from '../core/policy.ts';
 import { parseRemediationReport, type RemediationAction, type RemediationReport } from '../core/report.ts';
@@ -77,12 +78,8 @@ import type {
   WatchedIndex,
 } from './ports.ts';
 
-/** Explicit instance ids per SendCommand (the API's limit). */
-export const MAX_INSTANCES_PER_COMMAND = 50;
 /** Time past the command's own timeouts before the sweep collects it without its event. */
 export const COLLECT_MARGIN_SECONDS = 120;
-/** SendCommand's Comment limit. */
-const MAX_COMMENT_LENGTH = 100;
 /**
  * How far before an intent's requestedAt the search for its command starts: SSM's RequestedDateTime and the
  * collector's clock are different clocks. Generous, because a wider window only costs listing pages.
@@ -137,12 +134,12 @@ const COMMENT_PREFIX = 'fleetscan remediate ';
  */
 export function remediateComment(scanId: string, plan: RemediationPlan, dryRun: boolean): string {
   const head = `${COMMENT_PREFIX}${scanId}`;
-  if (head.length > MAX_COMMENT_LENGTH || /\s/.test(scanId)) {
+  if (head.length > SSM_LIMITS.commentChars || /\s/.test(scanId)) {
     // A command SSM could not trace back to its scan must not be sent: recovery could not find it.
     throw new RangeError(`scan id '${scanId.slice(0, 40)}' does not fit a remediate command's Comment`);
   }
   const what = ` ${plan.action}${plan.numaNode === null ? '' : ` numa ${plan.numaNode}`}${dryRun ? ' dry run' : ''}`;
-  return `${head}${what}`.slice(0, MAX_COMMENT_LENGTH);
+  return `${head}${what}`.slice(0, SSM_LIMITS.commentChars);
 }
 
 /** The scan a remediate command's Comment names, or null when fleetscan did not write it. */
@@ -287,7 +284,7 @@ export async function startRemediations(
   }
 
   for (const { plan, nodeIds } of groups.values()) {
-    for (const batch of chunk(nodeIds, MAX_INSTANCES_PER_COMMAND)) {
+    for (const batch of chunk(nodeIds, SSM_LIMITS.instancesPerCommand)) {
       const intents = batch.map(
         (nodeId): RemediationRecord => ({
           remediationId: remediationId(scan.scanId, nodeId),
@@ -487,7 +484,7 @@ export async function finishUnsent(
   }
   const sent: RemediationRecord[] = [];
   for (const group of groups.values()) {
-    for (const batch of chunk(group, MAX_INSTANCES_PER_COMMAND))
+    for (const batch of chunk(group, SSM_LIMITS.instancesPerCommand))
       sent.push(...(await sendIntents(deps, config, scanId, batch)));
   }
   return sent;
@@ -615,16 +612,16 @@ export async function collectRemediation(
     if (outcome !== null) outcomes.push(outcome);
   }
   await deps.store.completeRemediationCommand(commandId, deps.clock.now().toISOString());
-  deps.metrics?.add('RemediationsCompleted', 'Count', outcomes.length);
+  deps.metrics?.add(METRIC_NAMES.remediationsCompleted, 'Count', outcomes.length);
   deps.logger?.info('remediate command collected', { commandId, scanId: command.scanId, outcomes: outcomes.length });
   return { commandId, status: 'completed', outcomes };
 }
 
 const EFFECT_METRIC: Record<RemediationEffect, string> = {
-  improved: 'RemediationImproved',
-  'no-effect': 'RemediationNoEffect',
-  'dry-run': 'RemediationDryRun',
-  failed: 'RemediationFailed',
+  improved: METRIC_NAMES.remediationImproved,
+  'no-effect': METRIC_NAMES.remediationNoEffect,
+  'dry-run': METRIC_NAMES.remediationDryRun,
+  failed: METRIC_NAMES.remediationFailed,
 };
 
 /** Publishes a completed remediation's outcome if it is still in the outbox; the message is rebuilt from the record. */

@@ -4,11 +4,10 @@
  * scan Lambda runs both on each schedule tick; `fleetscan demo` calls them directly and collects what the sweep
  * returns with lib/runtime/collect.ts.
  */
+import { SSM_LIMITS } from '../config/contracts.ts';
 import type { FleetscanConfig, TargetTag } from '../config/types.ts';
 import type { DueCommand, RuntimeDeps, ScanRecord } from './ports.ts';
 import { collectAfter } from './remediate.ts';
-
-export const MAX_COMMENT_LENGTH = 100;
 
 /** `tag:fleetscan=enabled`, or several such joined with `; `: how the targets read in the scan record. */
 export function describeTargets(targets: readonly TargetTag[]): string {
@@ -35,7 +34,7 @@ export async function startScan(
     maxConcurrency: config.maxConcurrency,
     maxErrors: config.maxErrors,
     deliveryTimeoutSeconds: config.deliveryTimeoutSeconds,
-    comment: `fleetscan gather ${requested.toISOString()} ${targets}`.slice(0, MAX_COMMENT_LENGTH),
+    comment: `fleetscan gather ${requested.toISOString()} ${targets}`.slice(0, SSM_LIMITS.commentChars),
   });
   const scan: ScanRecord = {
     scanId: commandId,

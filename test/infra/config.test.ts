@@ -3,12 +3,12 @@ import {
   ConfigError,
   configFromContext,
   DEFAULT_CONFIG,
-  DEFAULT_STACK_NAME,
   MAX_CONFIG_BYTES,
   parseConfig,
   SETTING_PATHS,
   stackNameFromContext,
 } from '../../lib/config/config.ts';
+import { DEFAULT_STACK_NAME } from '../../lib/config/contracts.ts';
 import { DEFAULT_THRESHOLDS } from '../../lib/core/policy.ts';
 
 const context = (values: Record<string, unknown>) => ({ getAllContext: () => values });

@@ -7,8 +7,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config/config.ts';
+import { FUNCTION_ENV } from '../../lib/config/contracts.ts';
 import { buildApp } from '../../lib/infra/app.ts';
-import { FUNCTION_ENV } from '../../lib/infra/function.ts';
 import { cdkJsonContext, outdir, removeOutdirs, type Synthesized, synthesize } from './support.ts';
 
 afterAll(removeOutdirs);

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
+import { FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
 import { NUMA_NODE_PATTERN, SCRIPTS } from '../../lib/infra/documents.ts';
-import { OUTPUT_KEYS } from '../../lib/infra/fleetscan-stack.ts';
-import { FUNCTION_ENV } from '../../lib/infra/function.ts';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/runtime/table-schema.ts';
 import { removeOutdirs, type Synthesized, synthesize } from './support.ts';
 

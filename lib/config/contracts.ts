@@ -1,0 +1,87 @@
+/**
+ * Names and limits that more than one layer relies on, defined once: the CDK stack writes them, the Lambdas and the
+ * CLI read them, the runtime and the local simulator obey them. Plain constants, no imports, so every layer above
+ * lib/config (runtime, adapters, infra, local, lambdas, cli) may use them.
+ */
+
+/** The environment the Lambdas read at cold start, and nothing else. */
+export const FUNCTION_ENV = {
+  tableName: 'TABLE_NAME',
+  topicArn: 'TOPIC_ARN',
+  gatherDocument: 'GATHER_DOCUMENT',
+  remediateDocument: 'REMEDIATE_DOCUMENT',
+  config: 'FLEETSCAN_CONFIG',
+  collectFunctionName: 'COLLECT_FUNCTION_NAME',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+} as const;
+
+/** The stack's outputs, by key: what the CLI reads from DescribeStacks. */
+export const OUTPUT_KEYS = {
+  tableName: 'TableName',
+  topicArn: 'TopicArn',
+  gatherDocumentName: 'GatherDocumentName',
+  remediateDocumentName: 'RemediateDocumentName',
+} as const;
+
+/** The stack `cdk deploy` creates and the CLI looks for unless told otherwise (`fleetscan:stackName`, `--stack`). */
+export const DEFAULT_STACK_NAME = 'Fleetscan';
+
+/** The CloudWatch namespace of the Lambdas' EMF metrics. */
+export const METRICS_NAMESPACE = 'Fleetscan';
+
+/** The EMF metrics the Lambdas emit (alarms and the dashboard read the same names). */
+export const METRIC_NAMES = {
+  scansStarted: 'ScansStarted',
+  commandsSwept: 'CommandsSwept',
+  nodesScanned: 'NodesScanned',
+  worstUnusableIndex: 'WorstUnusableIndex',
+  remediations: 'Remediations',
+  remediationsCompleted: 'RemediationsCompleted',
+  remediationImproved: 'RemediationImproved',
+  remediationNoEffect: 'RemediationNoEffect',
+  remediationDryRun: 'RemediationDryRun',
+  remediationFailed: 'RemediationFailed',
+} as const;
+
+/** `Nodes<STATUS>`: nodes of a completed scan per status. */
+export function nodesMetric(status: 'OK' | 'WARN' | 'CRITICAL' | 'ERROR'): string {
+  return `Nodes${status}`;
+}
+
+/** SSM Run Command's limits fleetscan is built around (AWS-FACTS.md). */
+export const SSM_LIMITS = {
+  /** Characters of plugin output ListCommandInvocations (Details) returns, stdout and stderr together. */
+  listedOutputChars: 2500,
+  /** Characters of stdout GetCommandInvocation returns. */
+  fullOutputChars: 24_000,
+  /** Characters of stderr GetCommandInvocation returns. */
+  fullErrorChars: 8000,
+  /** Explicit InstanceIds per SendCommand. */
+  instancesPerCommand: 50,
+  /** Target entries per SendCommand, and values per target. */
+  targetsPerCommand: 5,
+  valuesPerTarget: 50,
+  /** SendCommand's Comment. */
+  commentChars: 100,
+  /** MaxResults per page of ListCommandInvocations and ListCommands. */
+  resultsPerPage: 50,
+} as const;
+
+/** What the SSM agent writes into a listed or fetched output around the script's own text. */
+export const AGENT_OUTPUT_MARKERS = {
+  stderrSeparator: '----------ERROR-------',
+  listingTruncated: '---Output truncated---',
+  contentTruncated: '--output truncated--',
+} as const;
+
+/** The detail type of the SSM event a command's status change sends to the default bus. */
+export const COMMAND_STATUS_DETAIL_TYPE = 'EC2 Command Status-change Notification';
+/** A command's own terminal statuses (its invocations have all finished). */
+export const TERMINAL_COMMAND_STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const;
+
+/** `source` of the payloads fleetscan's own functions send each other (Scheduler → scan, scan → collect). */
+export const EVENT_SOURCES = {
+  schedule: 'fleetscan.schedule',
+  sweep: 'fleetscan.sweep',
+} as const;
