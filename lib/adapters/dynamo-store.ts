@@ -33,6 +33,7 @@ import type {
   HistoryStore,
   NodeClaim,
   NodeClaimResult,
+  NodeFilter,
   NodeRecord,
   NodeState,
   OutboxTarget,
@@ -117,6 +118,52 @@ export function decodeCursor(cursor: string): Record<string, string | number> {
     throw new InvalidCursorError('page cursor is not valid');
   }
   return Object.fromEntries(entries) as Record<string, string | number>;
+}
+
+/** A newest-first Query of one partition of an index whose sort keys start with an ISO time; `since` bounds it. */
+function newestFirst(
+  index: { readonly partitionKey: string; readonly sortKey: string },
+  partition: string,
+  since: string | undefined,
+): Pick<
+  QueryCommandInput,
+  'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ScanIndexForward'
+> {
+  return {
+    KeyConditionExpression: since === undefined ? '#p = :p' : '#p = :p AND #s >= :since',
+    ExpressionAttributeNames: { '#p': index.partitionKey, ...(since === undefined ? {} : { '#s': index.sortKey }) },
+    ExpressionAttributeValues: { ':p': partition, ...(since === undefined ? {} : { ':since': since }) },
+    ScanIndexForward: false,
+  };
+}
+
+/** A FilterExpression keeping the records of the given statuses and causes (node record attributes `st`, `ca`). */
+function nodeFilterExpression(
+  filter: NodeFilter,
+): Pick<QueryCommandInput, 'FilterExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> {
+  const parts: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (filter.status !== undefined) {
+    names['#st'] = 'st';
+    const placeholders = filter.status.map((status, i) => {
+      values[`:st${i}`] = status;
+      return `:st${i}`;
+    });
+    parts.push(`#st IN (${placeholders.join(', ')})`);
+  }
+  if (filter.cause !== undefined) {
+    names['#ca'] = 'ca';
+    const alternatives = filter.cause.map((cause, i) => {
+      if (cause === null) return 'attribute_not_exists(#ca)';
+      values[`:ca${i}`] = cause;
+      return `#ca = :ca${i}`;
+    });
+    parts.push(alternatives.length === 1 ? (alternatives[0] as string) : `(${alternatives.join(' OR ')})`);
+  }
+  return parts.length === 0
+    ? {}
+    : { FilterExpression: parts.join(' AND '), ExpressionAttributeNames: names, ExpressionAttributeValues: values };
 }
 
 function isConditionFailure(error: unknown): boolean {
@@ -227,15 +274,9 @@ export class DynamoStore implements HistoryStore {
     return out;
   }
 
-  listScans(request: PageRequest): Promise<Page<ScanRecord>> {
+  listScans(request: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>> {
     return this.page(
-      {
-        IndexName: INDEXES.byTime.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': INDEXES.byTime.partitionKey },
-        ExpressionAttributeValues: { ':p': SCANS_PARTITION },
-        ScanIndexForward: false,
-      },
+      { IndexName: INDEXES.byTime.name, ...newestFirst(INDEXES.byTime, SCANS_PARTITION, request.since) },
       request,
       scanFromItem,
     );
@@ -246,11 +287,17 @@ export class DynamoStore implements HistoryStore {
     return item === undefined ? null : scanFromItem(item);
   }
 
-  listScanNodes(scanId: string, request: PageRequest): Promise<Page<NodeRecord>> {
+  listScanNodes(scanId: string, request: PageRequest & NodeFilter): Promise<Page<NodeRecord>> {
+    const filter = nodeFilterExpression(request);
     return this.page(
       {
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.scan(scanId).pk, ':prefix': 'NODE#' },
+        ...filter,
+        ExpressionAttributeValues: {
+          ':pk': keys.scan(scanId).pk,
+          ':prefix': 'NODE#',
+          ...filter.ExpressionAttributeValues,
+        },
       },
       request,
       nodeRecordFromItem,
@@ -288,21 +335,34 @@ export class DynamoStore implements HistoryStore {
     );
   }
 
-  listRemediations(options: PageRequest & { readonly nodeId?: string }): Promise<Page<RemediationRecord>> {
+  listRemediations(
+    options: PageRequest & { readonly nodeId?: string; readonly since?: string },
+  ): Promise<Page<RemediationRecord>> {
     const index = options.nodeId === undefined ? INDEXES.byTime : INDEXES.byNode;
+    const partition = options.nodeId === undefined ? REMEDIATIONS_PARTITION : `REM#${options.nodeId}`;
     return this.page(
-      {
-        IndexName: index.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': index.partitionKey },
-        ExpressionAttributeValues: {
-          ':p': options.nodeId === undefined ? REMEDIATIONS_PARTITION : `REM#${options.nodeId}`,
-        },
-        ScanIndexForward: false,
-      },
+      { IndexName: index.name, ...newestFirst(index, partition, options.since) },
       options,
       remediationFromItem,
     );
+  }
+
+  async resolveNode(name: string): Promise<string[]> {
+    if (/^m?i-[0-9a-f]{8,32}$/.test(name)) return [name];
+    // Host names as the newest scan recorded them (a node directory replaces this read with the storage layout).
+    const [latest] = (await this.listScans({ limit: 1 })).items;
+    if (latest === undefined) return [];
+    const found = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page: Page<NodeRecord> = await this.listScanNodes(
+        latest.scanId,
+        cursor === undefined ? { limit: MAX_PAGE } : { limit: MAX_PAGE, cursor },
+      );
+      for (const record of page.items) if (record.host === name) found.add(record.nodeId);
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return [...found].sort();
   }
 
   async getNodeState(nodeId: string): Promise<NodeState | null> {
@@ -493,7 +553,8 @@ export class DynamoStore implements HistoryStore {
         new UpdateCommand({
           TableName: this.table,
           Key: keys.nodeState(claim.nodeId),
-          UpdateExpression: 'SET lastRemediationAt = :at, lastRemediationId = :rid, lastRemediationScanId = :scan',
+          UpdateExpression:
+            'SET lastRemediationAt = :at, lastRemediationId = :rid, lastRemediationScanId = :scan, cooldownUntil = :until',
           ConditionExpression:
             '(attribute_not_exists(lastRemediationScanId) OR lastRemediationScanId <> :scan)' +
             ' AND (attribute_not_exists(lastRemediationAt) OR lastRemediationAt < :cutoff)' +
@@ -503,6 +564,7 @@ export class DynamoStore implements HistoryStore {
             ':rid': claim.remediationId,
             ':scan': claim.scanId,
             ':cutoff': claim.cooldownCutoff,
+            ':until': claim.cooldownUntil,
             ':true': true,
           },
           ReturnValues: 'UPDATED_OLD',
@@ -516,6 +578,7 @@ export class DynamoStore implements HistoryStore {
           lastRemediationAt: text('lastRemediationAt'),
           lastRemediationId: text('lastRemediationId'),
           lastRemediationScanId: text('lastRemediationScanId'),
+          cooldownUntil: text('cooldownUntil'),
         },
       };
     } catch (error) {

@@ -233,5 +233,7 @@ function withExplainedErrors(reader: HistoryReader, context: Parameters<typeof e
     nodeHistory: (nodeId, options) => explained(() => reader.nodeHistory(nodeId, options), context),
     listRemediations: (options) => explained(() => reader.listRemediations(options), context),
     getNodeState: (nodeId) => explained(() => reader.getNodeState(nodeId), context),
+    getNodeStates: (nodeIds) => explained(() => reader.getNodeStates(nodeIds), context),
+    resolveNode: (name) => explained(() => reader.resolveNode(name), context),
   };
 }

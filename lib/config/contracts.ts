@@ -34,6 +34,10 @@ export const METRICS_NAMESPACE = 'Fleetscan';
 export const METRIC_NAMES = {
   scansStarted: 'ScansStarted',
   commandsSwept: 'CommandsSwept',
+  /** 1 per scan that ended COMPLETED (emitted by the collection that completed it). */
+  scansCompleted: 'ScansCompleted',
+  /** 1 per scan that ended INCOMPLETE (collection gave up: retry or age limit). */
+  scansIncomplete: 'ScansIncomplete',
   nodesScanned: 'NodesScanned',
   worstUnusableIndex: 'WorstUnusableIndex',
   remediations: 'Remediations',

@@ -309,6 +309,7 @@ export async function collectGather(
   });
   if (!completed) return { ...result, status: 'completed-elsewhere', notified: false };
 
+  deps.metrics?.add(METRIC_NAMES.scansCompleted, 'Count', 1);
   deps.metrics?.add(METRIC_NAMES.nodesScanned, 'Count', tally.nodes);
   for (const [status, count] of Object.entries(tally.counts))
     deps.metrics?.add(nodesMetric(status as keyof SeverityCounts), 'Count', count);

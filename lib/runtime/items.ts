@@ -356,6 +356,7 @@ export function nodeStateFromItem(item: Item): NodeState {
     noEffectCount: num(item, 'noEffectCount', 0),
     lastOutcomeId: optStr(item, 'lastOutcomeId'),
     blocked: item.blocked === true,
+    cooldownUntil: optStr(item, 'cooldownUntil'),
   };
 }
 

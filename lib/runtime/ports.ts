@@ -126,7 +126,18 @@ export type Sleep = (ms: number) => Promise<void>;
 
 /* ---- what is stored ---- */
 
-export type ScanStatus = 'RUNNING' | 'COMPLETED';
+/**
+ * RUNNING until every node is recorded; COMPLETED; or INCOMPLETE when collection gave up (its retry or age limit)
+ * with what was collected kept and the reason stored.
+ */
+export type ScanStatus = 'RUNNING' | 'COMPLETED' | 'INCOMPLETE';
+
+/** How far a scan's collection has come: nodes recorded so far of the nodes its commands targeted. */
+export interface ScanProgress {
+  readonly collected: number;
+  /** What SSM reports its commands targeted (TargetCount); null until SSM has said. */
+  readonly targeted: number | null;
+}
 
 /**
  * The notification outbox of a scan summary or a remediation outcome: `pending` from the write that completed it
@@ -161,6 +172,10 @@ export interface ScanRecord {
   readonly notification?: NotificationState;
   /** Why fragmented CRITICAL nodes were left alone, by reason, as the completing collection counted them. */
   readonly notRemediated?: Readonly<Record<string, number>>;
+  /** While RUNNING (and kept after): nodes collected of nodes targeted. */
+  readonly progress?: ScanProgress;
+  /** INCOMPLETE only: why collection stopped (sanitized, one line). */
+  readonly incompleteReason?: string;
 }
 
 /** Index values of one watched zone at one watched order. */
@@ -255,6 +270,8 @@ export interface NodeState {
   readonly lastOutcomeId: string | null;
   /** Set when noEffectCount reached the policy's limit; cleared by an operator (`clearNode`). */
   readonly blocked: boolean;
+  /** The last remediation's cooldown end (ISO-8601 UTC): no remediation before it. Null when never remediated. */
+  readonly cooldownUntil: string | null;
 }
 
 /* ---- reading the history (the CLI) ---- */
@@ -270,19 +287,36 @@ export interface PageRequest {
   readonly cursor?: string;
 }
 
+/** Which of a scan's node records to read; absent fields do not filter. */
+export interface NodeFilter {
+  readonly status?: readonly NodeStatus[];
+  /** Causes to keep; `null` in the list keeps records without a cause. */
+  readonly cause?: readonly (Cause | null)[];
+}
+
 export interface HistoryReader {
-  /** Scans, newest first. */
-  listScans(page: PageRequest): Promise<Page<ScanRecord>>;
+  /** Scans, newest first, optionally only those requested at or after an ISO-8601 time. */
+  listScans(page: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>>;
   getScan(scanId: string): Promise<ScanRecord | null>;
-  /** Every node of a scan, in node id order. */
-  listScanNodes(scanId: string, page: PageRequest): Promise<Page<NodeRecord>>;
+  /** Every node of a scan (or those the filter keeps), in a stable order, page by page without a cap. */
+  listScanNodes(scanId: string, page: PageRequest & NodeFilter): Promise<Page<NodeRecord>>;
   /** The scan's non-OK nodes only (the sparse index), CRITICAL first, then ERROR, then WARN, worst index first. */
   listProblemNodes(scanId: string, page: PageRequest): Promise<Page<NodeRecord>>;
   /** One node's records, newest first, optionally since an ISO-8601 time. */
   nodeHistory(nodeId: string, options: PageRequest & { readonly since?: string }): Promise<Page<NodeRecord>>;
-  /** Remediations, newest first; of one node when given. */
-  listRemediations(options: PageRequest & { readonly nodeId?: string }): Promise<Page<RemediationRecord>>;
+  /** Remediations, newest first; of one node when given; only those requested at or after `since` when given. */
+  listRemediations(
+    options: PageRequest & { readonly nodeId?: string; readonly since?: string },
+  ): Promise<Page<RemediationRecord>>;
   getNodeState(nodeId: string): Promise<NodeState | null>;
+  /** States of the given nodes (absent: never breached, never remediated). */
+  getNodeStates(nodeIds: readonly string[]): Promise<Map<string, NodeState>>;
+  /**
+   * The node ids a name a user typed may mean: an instance id (`i-…`) or managed-instance id (`mi-…`) as it is, a
+   * host name as recorded by the nodes' gather reports (`ip-10-0-210-114.ec2.internal`, what `kubectl get nodes`
+   * shows). Empty when nothing matches; several when several nodes reported that host name.
+   */
+  resolveNode(name: string): Promise<string[]>;
 }
 
 /* ---- writing the history (the runtime) ---- */
@@ -343,6 +377,8 @@ export interface NodeClaim {
   readonly at: string;
   /** A previous remediation at or after this time is still cooling down. */
   readonly cooldownCutoff: string;
+  /** When this remediation's own cooldown ends (stored on the node state for `fleetscan nodes`). */
+  readonly cooldownUntil: string;
 }
 
 /** The remediation fields a claim overwrote, so that a claim the budget then refuses can be put back. */
@@ -350,6 +386,7 @@ export interface ClaimedFrom {
   readonly lastRemediationAt: string | null;
   readonly lastRemediationId: string | null;
   readonly lastRemediationScanId: string | null;
+  readonly cooldownUntil: string | null;
 }
 
 export type NodeClaimResult = { readonly claimed: true; readonly previous: ClaimedFrom } | { readonly claimed: false };
@@ -385,8 +422,6 @@ export interface HistoryStore extends HistoryReader {
   listDue(now: string, limit: number): Promise<DueCommand[]>;
   /** Stores node records (keyed by scan and node: rewriting one is harmless), 25 per batch, until all are stored. */
   putNodeRecords(records: readonly NodeRecord[]): Promise<void>;
-  /** States of the given nodes (absent: never breached, never remediated). */
-  getNodeStates(nodeIds: readonly string[]): Promise<Map<string, NodeState>>;
   /** Folds a verdict into the node's state unless this scan or a later one is already folded in. */
   recordVerdict(update: VerdictUpdate): Promise<boolean>;
   /** RUNNING → COMPLETED with the counts; false when the scan was already completed (or does not exist). */

@@ -200,6 +200,7 @@ export async function startRemediations(
   const now = deps.clock.now();
   const at = now.toISOString();
   const cooldownCutoff = new Date(now.getTime() - policy.cooldownSeconds * 1000).toISOString();
+  const cooldownUntil = new Date(now.getTime() + policy.cooldownSeconds * 1000).toISOString();
   // Same order in every collector, so that concurrent duplicates compete for the same nodes first.
   const ordered = [...candidates].sort(
     (a, b) =>
@@ -255,6 +256,7 @@ export async function startRemediations(
       remediationId: remediationId(scan.scanId, candidate.nodeId),
       at,
       cooldownCutoff,
+      cooldownUntil,
     };
     let previous: ClaimedFrom | null = null;
     if (!ours) {

@@ -250,6 +250,7 @@ describe('DynamoStore: remediation claims', () => {
     remediationId: 'scan-a:i-claim',
     at: '2025-03-01T12:00:00.000Z',
     cooldownCutoff: '2025-03-01T06:00:00.000Z',
+    cooldownUntil: '2025-03-01T18:00:00.000Z',
     ...overrides,
   });
 
@@ -257,7 +258,7 @@ describe('DynamoStore: remediation claims', () => {
     const first = await store.claimNode(claim());
     expect(first).toEqual({
       claimed: true,
-      previous: { lastRemediationAt: null, lastRemediationId: null, lastRemediationScanId: null },
+      previous: { lastRemediationAt: null, lastRemediationId: null, lastRemediationScanId: null, cooldownUntil: null },
     });
     expect(await store.claimNode(claim())).toEqual({ claimed: false });
     // Another scan an hour later: still cooling down (6 h).
@@ -286,6 +287,7 @@ describe('DynamoStore: remediation claims', () => {
         lastRemediationAt: '2025-03-01T12:00:00.000Z',
         lastRemediationId: 'scan-a:i-claim',
         lastRemediationScanId: 'scan-a',
+        cooldownUntil: '2025-03-01T18:00:00.000Z',
       },
     });
   });

@@ -153,6 +153,7 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         remediationId: rem.remediationId,
         at: requestedAt,
         cooldownCutoff: new Date(start + n * 900_000 - 6 * 3_600_000).toISOString(),
+        cooldownUntil: new Date(start + n * 900_000 + 6 * 3_600_000).toISOString(),
       });
       await store.takeRemediationSlot(scanId, NODES.fragmenting, 5);
       await store.putRemediations([rem]);
