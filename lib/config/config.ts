@@ -37,6 +37,7 @@ export const DEFAULT_CONFIG: FleetscanConfig = {
     maxNoEffect: 2,
     optOutTag: { key: 'fleetscan:remediate', value: 'false' },
   },
+  collection: { nodesPerCommand: 10_000, maxAttempts: 5, maxMinutes: 180 },
   retentionDays: 90,
   notificationEmails: [],
 };
@@ -301,13 +302,16 @@ const SETTINGS = {
   'remediation.maxNodesPerScan': integer(1, 1000),
   'remediation.maxNoEffect': integer(1, 100),
   'remediation.optOutTag': optOutTag,
+  'collection.nodesPerCommand': integer(0, 10_000_000),
+  'collection.maxAttempts': integer(1, 100),
+  'collection.maxMinutes': integer(10, 7 * 24 * 60),
   retentionDays: integer(1, 3650),
   notificationEmails: list(email, { min: 0, max: 100 }),
 } as const satisfies Record<string, Parser<unknown>>;
 
 export type SettingPath = keyof typeof SETTINGS;
 export const SETTING_PATHS = Object.keys(SETTINGS) as SettingPath[];
-const GROUPS = ['thresholds', 'remediation'] as const;
+const GROUPS = ['thresholds', 'remediation', 'collection'] as const;
 
 function isSetting(path: string): path is SettingPath {
   return Object.hasOwn(SETTINGS, path);
@@ -426,6 +430,11 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): F
     executionTimeoutSeconds: read('executionTimeoutSeconds', d.executionTimeoutSeconds),
     thresholds,
     remediation,
+    collection: {
+      nodesPerCommand: read('collection.nodesPerCommand', d.collection.nodesPerCommand),
+      maxAttempts: read('collection.maxAttempts', d.collection.maxAttempts),
+      maxMinutes: read('collection.maxMinutes', d.collection.maxMinutes),
+    },
     retentionDays: read('retentionDays', d.retentionDays),
     notificationEmails: read('notificationEmails', [...d.notificationEmails]),
   };

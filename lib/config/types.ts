@@ -30,6 +30,19 @@ export interface RemediationPolicy {
   readonly optOutTag: { readonly key: string; readonly value: string };
 }
 
+/** How a scan's outputs are collected: shards, and when collection gives up. */
+export interface CollectionPolicy {
+  /**
+   * Above this many nodes (the previous scan's count) a scan is sent as several gather commands, one per group of
+   * values of the target tag with the most values; 0 never shards. @default 10000
+   */
+  readonly nodesPerCommand: number;
+  /** Collection attempts of one shard that start afresh (a crash, a failure; hand-offs do not count) before it is given up. @default 5 */
+  readonly maxAttempts: number;
+  /** Minutes after the scan was requested after which a shard still not collected is given up. @default 180 */
+  readonly maxMinutes: number;
+}
+
 export interface FleetscanConfig {
   /** EventBridge Scheduler expression. @default 'rate(15 minutes)' */
   readonly schedule: string;
@@ -45,6 +58,7 @@ export interface FleetscanConfig {
   readonly executionTimeoutSeconds: number;
   readonly thresholds: Thresholds;
   readonly remediation: RemediationPolicy;
+  readonly collection: CollectionPolicy;
   /** History kept, in days (DynamoDB TTL). @default 90 */
   readonly retentionDays: number;
   /** E-mail addresses subscribed to the topic. @default [] */

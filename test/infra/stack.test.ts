@@ -6,11 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamo/schema.ts';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
 import { NUMA_NODE_PATTERN, SCRIPTS } from '../../lib/infra/documents.ts';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/runtime/table-schema.ts';
 import { removeOutdirs, type Synthesized, synthesize } from './support.ts';
 
 afterAll(removeOutdirs);
@@ -125,7 +125,7 @@ describe('Construct: FleetscanDocuments', () => {
 });
 
 describe('Construct: HistoryTable', () => {
-  it('creates the keys and indexes lib/runtime/table-schema.ts defines, on demand, with TTL and PITR', () => {
+  it('creates the keys and indexes lib/adapters/dynamo/schema.ts defines, on demand, with TTL and PITR', () => {
     const [, table] = only('AWS::DynamoDB::GlobalTable');
     const props = table.Properties;
 
