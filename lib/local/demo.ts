@@ -21,6 +21,7 @@ import { DEFAULT_OPT_OUT_TAG, DEFAULT_TARGET_TAG, SimulatedFleet } from './fleet
 import { LocalCommandGateway } from './gateway.ts';
 import { LocalNotifier, NOTIFICATIONS_FILE } from './notifier.ts';
 import { FleetOptOutSource } from './opt-out.ts';
+import type { ReplayNode } from './replay.ts';
 import { openLocalStore, STORE_DIR } from './store.ts';
 import { readThisHost } from './this-host.ts';
 import { LocalWorkQueue } from './work-queue.ts';
@@ -59,6 +60,8 @@ export interface DemoOptions {
   readonly onScan?: (scan: DemoScan) => void;
   /** Receives one line per notification (the terminal). */
   readonly notificationLine?: (text: string) => void;
+  /** Extra read-only nodes printing recorded outputs on every scan (`--replay DIR`). */
+  readonly replay?: readonly ReplayNode[];
 }
 
 export interface DemoRemediation {
@@ -86,6 +89,8 @@ export interface DemoResult {
   readonly notificationsFile: string;
   readonly seed: number;
   readonly nodes: number;
+  /** Replayed nodes (`--replay`), by id. */
+  readonly replayed: readonly string[];
   /** Whether this run continued a fleet saved by an earlier one. */
   readonly continued: boolean;
   readonly scans: DemoScan[];
@@ -173,17 +178,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const readHost = options.readThisHost ?? readThisHost;
     const live = (await readHost()) !== null;
-    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost, clock });
+    const replay = options.replay ?? [];
+    const clash = replay.find((node) => fleet.node(node.nodeId) !== undefined);
+    if (clash !== undefined) {
+      throw new DemoSetupError(`${clash.file}: node ${clash.nodeId} is already a node of the simulated fleet`);
+    }
+    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost, clock, replay });
     const queue = new LocalWorkQueue();
     const deps: RuntimeDeps = {
       gateway,
       store: local.store,
       trigger: queue,
       notifier,
-      optOut: new FleetOptOutSource(fleet, {
-        key: DEMO_CONFIG.remediation.optOutTag.key,
-        value: DEMO_CONFIG.remediation.optOutTag.value,
-      }),
+      optOut: new FleetOptOutSource(
+        fleet,
+        { key: DEMO_CONFIG.remediation.optOutTag.key, value: DEMO_CONFIG.remediation.optOutTag.value },
+        new Set(replay.map((node) => node.nodeId)),
+      ),
       clock,
       // Scan ids (and lease tokens) from the fleet's own seeded sequence: the same seed gives the same demo.
       newId: () => fleet.nextCommandId(),
@@ -255,6 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       notificationsFile,
       seed: fleet.seed,
       nodes: fleet.size,
+      replayed: replay.map((node) => node.nodeId),
       continued: saved !== null,
       scans,
       suggestedNode: suggestedNode ?? fleet.nodes[0]?.instanceId ?? null,

@@ -18,6 +18,7 @@ import {
   type SendCommandRequest,
 } from '../runtime/ports.ts';
 import type { NodeOutcome, RemediationRequest, SimulatedFleet } from './fleet.ts';
+import type { ReplayNode } from './replay.ts';
 
 export const LISTING_PAGE_SIZE = SSM_LIMITS.resultsPerPage;
 export const LISTED_OUTPUT_BYTES = SSM_LIMITS.listedOutputChars;
@@ -49,6 +50,8 @@ export interface LocalGatewayOptions {
   readonly readThisHost?: () => Promise<GatherReport | null>;
   /** The time commands are requested at (the demo's simulated clock). @default the system clock */
   readonly clock?: Clock;
+  /** Extra, read-only nodes printing recorded outputs (`demo --replay`): targeted by every gather, never remediated. */
+  readonly replay?: readonly ReplayNode[];
 }
 
 /** An error named as SSM names it (`error.name`), so the runtime tells a refusal from an unknown outcome. */
@@ -134,13 +137,19 @@ export class LocalCommandGateway implements CommandGateway {
       const unknown = request.targets.instanceIds.find((id) => this.fleet.node(id) === undefined);
       if (unknown !== undefined) throw named('InvalidInstanceId', `${unknown} is not a managed node`);
     }
-    const targets =
-      request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : [...request.targets.instanceIds];
+    const replayed =
+      request.document === 'gather' && request.targets.kind === 'tags' ? (this.options.replay ?? []) : [];
+    const targets = [
+      ...(request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : request.targets.instanceIds),
+      ...replayed.map((node) => node.nodeId),
+    ];
     const live = (await this.options.readThisHost?.()) ?? null;
     const commandId = this.fleet.nextCommandId();
     let invocations: SentInvocation[];
     if (request.document === 'gather') {
       const outcomes = this.fleet.gather(targets, live);
+      for (const node of replayed)
+        outcomes.set(node.nodeId, { kind: 'ran', stdout: node.stdout, stderr: '', exitCode: 0 });
       invocations = targets.map((instanceId) => ({
         instanceId,
         outcome: outcomes.get(instanceId) ?? { kind: 'unreachable', state: 'Undeliverable' },
