@@ -713,7 +713,7 @@ function parseDiagnosticLine(
       setSites(parseAllocSites(line));
       break;
     case 'vmstat':
-      d.vmstat = parseVmstat(line);
+      d.vmstat = line.args[0] === '-' ? null : parseVmstat(line);
       break;
     case 'sysctl':
       d.sysctls = parseSysctls(line);
