@@ -92,15 +92,22 @@ export function chooseAction(input: ChooseInput): ActionChoice {
   const free = report.memFreeKb ?? null;
   const reclaimablePercent =
     total !== null && available !== null && free !== null && total > 0 ? ((available - free) * 100) / total : null;
-  if (lackOfMemory && reclaimablePercent !== null && reclaimablePercent >= diagnosis.dropCachesMinReclaimablePercent) {
-    if (may('drop-caches')) {
+  if (lackOfMemory && verdict.fragmentedNumaNodes.length === 0) {
+    const cache = reclaimablePercent !== null && reclaimablePercent >= diagnosis.dropCachesMinReclaimablePercent;
+    if (cache && may('drop-caches')) {
       return {
         action: 'drop-caches',
         numaNode: null,
-        reason: `the watched order fails for lack of free memory while ${reclaimablePercent.toFixed(0)}% of memory is reclaimable page cache`,
+        reason: `the watched order fails for lack of free memory while ${(reclaimablePercent ?? 0).toFixed(0)}% of memory is reclaimable page cache`,
         recommendation: null,
       };
     }
+    return none(
+      'the watched order fails for lack of free memory, not fragmentation: compaction cannot help',
+      cache
+        ? 'allow drop-caches (fleetscan:remediation.allowedActions) to free the reclaimable page cache, or free memory on the node'
+        : 'free memory on the node: little of it is reclaimable cache',
+    );
   }
   if (reclaimableBlocked && may('drop-caches-and-compact')) {
     return {
@@ -134,9 +141,6 @@ export function chooseAction(input: ChooseInput): ActionChoice {
       reason: `NUMA node ${worst} first (compact is not allowed)`,
       recommendation: null,
     };
-  }
-  if (may('drop-caches') && lackOfMemory) {
-    return { action: 'drop-caches', numaNode: null, reason: 'the only allowed action', recommendation: null };
   }
   return none(
     `no allowed action (${allowed.join(', ') || 'none'}) fits this node`,
