@@ -17,7 +17,7 @@ import type { ZoneCounts } from './buddyinfo.ts';
 import { DEFAULT_DIAGNOSIS, type DiagnosisThresholds, zoneMobility } from './diagnosis.ts';
 import { contigInfo, mergeCounts, unusableFreeIndex } from './metrics.ts';
 import { type Thresholds, type Verdict, watchedZones } from './policy.ts';
-import type { GatherReport, RemediationAction, RemediationReport } from './report.ts';
+import type { Pagetypes, RemediationAction, RemediationReport } from './report.ts';
 
 export interface ActionChoice {
   /** The action to send, or null: do nothing (see recommendation). */
@@ -37,7 +37,13 @@ export function allowedActionsFor(configured: RemediationAction): RemediationAct
 
 export interface ChooseInput {
   readonly verdict: Verdict;
-  readonly report: Pick<GatherReport, 'zones' | 'memTotalKb' | 'memAvailableKb' | 'memFreeKb' | 'pagetypes'>;
+  readonly report: {
+    readonly zones: readonly ZoneCounts[];
+    readonly memTotalKb?: number | null;
+    readonly memAvailableKb?: number | null;
+    readonly memFreeKb?: number | null;
+    readonly pagetypes?: Pagetypes | null;
+  };
   /** What the configured policy allows (e.g. {@link allowedActionsFor}, or `remediation.allowedActions`). */
   readonly allowed: readonly RemediationAction[];
   readonly thresholds: Thresholds;
