@@ -75,8 +75,8 @@ describe('Configuration: remediation guard rails', () => {
     ],
     [{ 'diagnosis.futileUnmovablePercent': 0 }, 'fleetscan:diagnosis.futileUnmovablePercent', /from 1 to 100/],
     [
-      { 'diagnosis.futileUnmovable': 50 },
-      'fleetscan:diagnosis.futileUnmovable',
+      { 'diagnosis.futileUnmovablePercnt': 50 },
+      'fleetscan:diagnosis.futileUnmovablePercnt',
       /did you mean fleetscan:diagnosis.futileUnmovablePercent/,
     ],
   ])('rejects %j naming %s', (settings, key, message) => {
