@@ -91,8 +91,6 @@ export type RemediateVersion = (typeof REMEDIATE_VERSIONS)[number];
 export const GATHER_VERSION: GatherVersion = 2;
 /** The remediation report version the remediate script prints. */
 export const REMEDIATE_VERSION: RemediateVersion = 2;
-/** @deprecated the first version of both reports; use GATHER_VERSION / REMEDIATE_VERSION. */
-export const REPORT_VERSION = 1;
 export const END_MARKER = 'end';
 
 /** At most this many process names and call sites are kept from the kernel log. */
