@@ -1,6 +1,7 @@
 /**
- * Notifier over SNS: one Publish per notification, with `severity` and `scanId` as String message attributes so
- * that subscription filter policies can select (e.g. only CRITICAL).
+ * Notifier over SNS: one Publish per notification, with `severity` and `scanId` as String message attributes and
+ * `kind` (change, outcome, digest, scan-failed) as a String.Array, so that subscription filter policies can select
+ * (only CRITICAL; only digests — a filter matches a String.Array when any of its values does).
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { sanitizeText } from '../core/sanitize.ts';
@@ -24,6 +25,7 @@ export class SnsNotifier implements Notifier {
         MessageAttributes: {
           severity: { DataType: 'String', StringValue: notification.severity },
           scanId: { DataType: 'String', StringValue: notification.scanId },
+          kind: { DataType: 'String.Array', StringValue: JSON.stringify(notification.kinds) },
         },
       }),
     );

@@ -47,6 +47,7 @@ export const DEFAULT_CONFIG: FleetscanConfig = {
   collection: { nodesPerCommand: 10_000, maxAttempts: 5, maxMinutes: 180 },
   diagnosis: DEFAULT_DIAGNOSIS,
   retentionDays: 90,
+  digestIntervalSeconds: 86_400,
   notificationEmails: [],
 };
 
@@ -378,6 +379,7 @@ const SETTINGS = {
   'collection.maxAttempts': integer(1, 100),
   'collection.maxMinutes': integer(10, 7 * 24 * 60),
   retentionDays: integer(1, 3650),
+  digestIntervalSeconds: duration(30 * 86_400),
   notificationEmails: list(email, { min: 0, max: 100 }),
 } as const satisfies Record<string, Parser<unknown>>;
 
@@ -510,6 +512,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): F
     },
     diagnosis: readDiagnosis(read),
     retentionDays: read('retentionDays', d.retentionDays),
+    digestIntervalSeconds: read('digestIntervalSeconds', d.digestIntervalSeconds),
     notificationEmails: read('notificationEmails', [...d.notificationEmails]),
   };
   checkGuards(config, prefix);

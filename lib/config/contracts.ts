@@ -34,9 +34,9 @@ export const METRICS_NAMESPACE = 'Fleetscan';
 export const METRIC_NAMES = {
   scansStarted: 'ScansStarted',
   commandsSwept: 'CommandsSwept',
-  /** 1 per scan that ended COMPLETED (emitted by the collection that completed it). */
+  /** Per finished scan (emitted by the collection that finished it): 1 when it ended COMPLETED, else 0. */
   scansCompleted: 'ScansCompleted',
-  /** 1 per scan that ended INCOMPLETE (collection gave up: retry or age limit). */
+  /** Per finished scan: 1 when it ended INCOMPLETE (collection gave up: retry or age limit), else 0. */
   scansIncomplete: 'ScansIncomplete',
   nodesScanned: 'NodesScanned',
   worstUnusableIndex: 'WorstUnusableIndex',
@@ -46,6 +46,8 @@ export const METRIC_NAMES = {
   remediationNoEffect: 'RemediationNoEffect',
   remediationDryRun: 'RemediationDryRun',
   remediationFailed: 'RemediationFailed',
+  remediationSkipped: 'RemediationSkipped',
+  remediationDeferred: 'RemediationDeferred',
 } as const;
 
 /** `Nodes<STATUS>`: nodes of a completed scan per status. */
@@ -89,3 +91,20 @@ export const EVENT_SOURCES = {
   schedule: 'fleetscan.schedule',
   sweep: 'fleetscan.sweep',
 } as const;
+
+/**
+ * The SSM documents' parameter rules (allowedPattern), which SSM enforces before a command starts and the scripts
+ * check again. Digits only and no leading zeros, so a value the script splices into single quotes can never close
+ * them, and `numa 007` cannot name a sysfs directory that does not exist.
+ */
+export const DOCUMENT_PATTERNS = {
+  /** gather: the previous scan's time in epoch seconds, or 0 (count kernel-log failures since boot). */
+  since: '^(0|[1-9][0-9]{0,11})$',
+  numaNode: '^(all|[0-9]|[1-9][0-9]{1,2})$',
+  maxLoadPerCpu: '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,2})?$',
+  maxProactiveness: '^([0-9]|[1-9][0-9]|100)$',
+  settleSeconds: '^([0-9]|[1-9][0-9]|[1-2][0-9]{2}|300)$',
+} as const;
+
+/** What the remediate document does when the sender leaves a guard parameter out (lib/config documents them). */
+export const REMEDIATE_GUARD_DEFAULTS = { maxLoadPerCpu: '1', maxProactiveness: '20', settleSeconds: '10' } as const;

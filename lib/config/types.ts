@@ -65,6 +65,11 @@ export interface FleetscanConfig {
   readonly diagnosis: DiagnosisThresholds;
   /** History kept, in days (DynamoDB TTL). @default 90 */
   readonly retentionDays: number;
+  /**
+   * How often ongoing problems are sent as a digest, in seconds (context takes '1d', '12h'); between digests a scan
+   * sends a message only when something changed. 0: no digest. @default 1d
+   */
+  readonly digestIntervalSeconds: number;
   /** E-mail addresses subscribed to the topic. @default [] */
   readonly notificationEmails: readonly string[];
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { DOCUMENT_PATTERNS, REMEDIATE_GUARD_DEFAULTS } from '../config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../core/report.ts';
 
 /** The scripts the documents run, read at synth so the template carries exactly the tested files. */
@@ -9,23 +10,6 @@ export const SCRIPTS = {
   gather: new URL('./documents/gather.sh', import.meta.url),
   remediate: new URL('./documents/remediate.sh', import.meta.url),
 } as const;
-
-/**
- * The gather document's `since`: the previous scan's time in epoch seconds, or 0 (count failures since boot). Digits
- * only and no leading zeros, so the value the script splices into single quotes can never close them.
- */
-export const SINCE_PATTERN = '^(0|[1-9][0-9]{0,11})$';
-
-/** No leading zeros: `numa 007` would name a sysfs directory that does not exist. */
-export const NUMA_NODE_PATTERN = '^(all|[0-9]|[1-9][0-9]{1,2})$';
-
-/** The remediate document's pre-check and settle parameters, as its script checks them again. */
-export const MAX_LOAD_PER_CPU_PATTERN = '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,2})?$';
-export const MAX_PROACTIVENESS_PATTERN = '^([0-9]|[1-9][0-9]|100)$';
-export const SETTLE_SECONDS_PATTERN = '^([0-9]|[1-9][0-9]|[1-2][0-9]{2}|300)$';
-
-/** What the remediate document does when the sender leaves a guard parameter out (lib/config documents them). */
-export const REMEDIATE_GUARD_DEFAULTS = { maxLoadPerCpu: '1', maxProactiveness: '20', settleSeconds: '10' } as const;
 
 export interface CommandDocument {
   readonly name: string;
@@ -68,7 +52,7 @@ export class FleetscanDocuments extends Construct {
           description:
             "Count kernel-log allocation failures logged at or after this time (epoch seconds); '0' = since boot.",
           default: '0',
-          allowedPattern: SINCE_PATTERN,
+          allowedPattern: DOCUMENT_PATTERNS.since,
         },
       },
       mainSteps: [
@@ -96,7 +80,7 @@ export class FleetscanDocuments extends Construct {
           type: 'String',
           description: "NUMA node for compact-node and drop-caches-and-compact, or 'all'.",
           default: 'all',
-          allowedPattern: NUMA_NODE_PATTERN,
+          allowedPattern: DOCUMENT_PATTERNS.numaNode,
         },
         dryRun: {
           type: 'String',
@@ -108,20 +92,20 @@ export class FleetscanDocuments extends Construct {
           type: 'String',
           description: 'Skip (reported, not failed) when the 1-minute load average per online CPU is above this.',
           default: REMEDIATE_GUARD_DEFAULTS.maxLoadPerCpu,
-          allowedPattern: MAX_LOAD_PER_CPU_PATTERN,
+          allowedPattern: DOCUMENT_PATTERNS.maxLoadPerCpu,
         },
         maxProactiveness: {
           type: 'String',
           description:
             'Skip compaction when vm.compaction_proactiveness is above this (the kernel compacts by itself).',
           default: REMEDIATE_GUARD_DEFAULTS.maxProactiveness,
-          allowedPattern: MAX_PROACTIVENESS_PATTERN,
+          allowedPattern: DOCUMENT_PATTERNS.maxProactiveness,
         },
         settleSeconds: {
           type: 'String',
           description: 'Seconds to let the kernel settle after acting, before buddyinfo is read again.',
           default: REMEDIATE_GUARD_DEFAULTS.settleSeconds,
-          allowedPattern: SETTLE_SECONDS_PATTERN,
+          allowedPattern: DOCUMENT_PATTERNS.settleSeconds,
         },
       },
       mainSteps: [

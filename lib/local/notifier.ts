@@ -1,6 +1,11 @@
 /**
- * The local `Notifier`: what SNS would deliver, as one compact line on the terminal per notification and the full
- * message appended to a log file (`<data dir>/notifications.log`), one block per notification:
+ * The local `Notifier`: what SNS would deliver, as one compact line on the terminal per notification, the full
+ * message appended to a log file (`<data dir>/notifications.log`), one block per notification, and one JSON object
+ * per notification appended to `<data dir>/notifications.jsonl` (what it is about, by node id):
+ *
+ *   {"at", "kind", "kinds", "severity", "scanId", "subject", "newProblems", "recovered", "ongoing", "remediations"}
+ *
+ * The log's blocks:
  *
  *   --- notification severity=CRITICAL scanId=<id> at=<ISO-8601>
  *   subject: <subject>
@@ -13,6 +18,7 @@ import { sanitizeText } from '../core/sanitize.ts';
 import type { Clock, Notification, Notifier } from '../runtime/ports.ts';
 
 export const NOTIFICATIONS_FILE = 'notifications.log';
+export const NOTIFICATIONS_JSONL = 'notifications.jsonl';
 const HEADER = '--- notification';
 
 export interface LocalNotifierOptions {
@@ -35,7 +41,7 @@ export class LocalNotifier implements Notifier {
     const subject = sanitizeText(notification.subject, 99);
     const body = sanitizeText(notification.body, 256 * 1024, { multiline: true }).replace(/\n+$/, '');
     const block = [
-      `${HEADER} severity=${notification.severity} scanId=${sanitizeText(notification.scanId, 80)} at=${this.options.clock.now().toISOString()}`,
+      `${HEADER} severity=${notification.severity} kind=${notification.kinds.join(',')} scanId=${sanitizeText(notification.scanId, 80)} at=${this.options.clock.now().toISOString()}`,
       `subject: ${subject}`,
       body,
       '',
@@ -43,6 +49,25 @@ export class LocalNotifier implements Notifier {
     ].join('\n');
     await mkdir(path.dirname(this.options.file), { recursive: true });
     await appendFile(this.options.file, block, 'utf8');
+    const facts = notification.facts;
+    const json = {
+      at: this.options.clock.now().toISOString(),
+      // The main kind (the first it carries) and all of them.
+      kind: notification.kinds[0] ?? 'change',
+      kinds: notification.kinds,
+      severity: notification.severity,
+      scanId: sanitizeText(notification.scanId, 80),
+      subject,
+      newProblems: facts.newProblems.map((id) => sanitizeText(id, 80)),
+      recovered: facts.recovered.map((id) => sanitizeText(id, 80)),
+      ongoing: facts.ongoing.map((id) => sanitizeText(id, 80)),
+      remediations: facts.remediations.map((entry) => ({ ...entry, nodeId: sanitizeText(entry.nodeId, 80) })),
+    };
+    await appendFile(
+      path.join(path.dirname(this.options.file), NOTIFICATIONS_JSONL),
+      `${JSON.stringify(json)}\n`,
+      'utf8',
+    );
     this.options.line?.(`  notify ${notification.severity.padEnd(8)} ${subject}`);
   }
 }

@@ -148,6 +148,9 @@ export function judgedRecord(
     memTotalKb: report.memTotalKb,
     memAvailableKb: report.memAvailableKb,
     allocFailures: report.allocFailures?.count ?? null,
+    counters: storedCounters(report.vmstat ?? null),
+    bootId: report.bootId === null || report.bootId === undefined ? null : report.bootId.slice(0, BOOT_ID_CHARS),
+    uptimeSeconds: report.uptimeSeconds ?? null,
     zones: kept.map((zone) => `${zone.node} ${zone.zone} ${zone.freeBlocks.join(' ')}`),
     indices: indices.slice(0, MAX_RECORD_INDICES),
     worstUnusableIndex: verdict.worstUnusableIndex,
@@ -188,10 +191,27 @@ export function errorRecord(
     memTotalKb: null,
     memAvailableKb: null,
     allocFailures: null,
+    counters: null,
+    bootId: null,
+    uptimeSeconds: null,
     zones: [],
     indices: [],
     worstUnusableIndex: null,
     worstFragmentationIndex: null,
     consecutiveBreaches,
   };
+}
+
+/** A boot id's first characters tell two boots apart well enough (a random 128-bit id); the rest costs storage. */
+export const BOOT_ID_CHARS = 8;
+
+/** The vmstat counters a record keeps: what the diagnosis judges as rates (compaction, direct reclaim, major faults). */
+export function storedCounters(vmstat: Readonly<Record<string, number>> | null): Record<string, number> | null {
+  if (vmstat === null) return null;
+  return Object.fromEntries(
+    Object.entries(vmstat).filter(
+      ([name]) =>
+        name.startsWith('compact_') || name === 'allocstall' || name.startsWith('allocstall_') || name === 'pgmajfault',
+    ),
+  );
 }

@@ -12,7 +12,7 @@ import { METRIC_NAMES, nodesMetric } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import { settlePlannedShards } from './adopt.ts';
-import { MAX_LISTED_NODES, type ScanSummaryInput, scanSummary, shouldNotifyScan } from './notify.ts';
+import { MAX_LISTED_NODES, type ScanSummaryInput, scanMessageKinds, scanSummary } from './notify.ts';
 import { publishOnce } from './outbox.ts';
 import type { Deadline, RemediationRecord, RuntimeDeps, ScanRecord, SeverityCounts, ShardRecord } from './ports.ts';
 import { finishUnsent, startRemediations } from './remediate.ts';
@@ -95,7 +95,16 @@ export async function finishScan(
   if (tallies.candidates > candidates.length) {
     notRemediated['over budget'] = (notRemediated['over budget'] ?? 0) + tallies.candidates - candidates.length;
   }
-  const problems = await deps.store.records.listProblemNodes(scanId, { limit: MAX_LISTED_NODES }, total);
+  // CRITICAL nodes no action suits, and why: the operator's to act on (drain, reboot, upgrade the kernel).
+  for (const [reason, count] of Object.entries(tallies.held))
+    notRemediated[reason] = (notRemediated[reason] ?? 0) + count;
+  const now = deps.clock.now().toISOString();
+  const problems = tallies.counts.WARN + tallies.counts.CRITICAL + tallies.counts.ERROR;
+  const digest =
+    config.digestIntervalSeconds > 0 &&
+    problems > 0 &&
+    (await deps.store.scans.claimDigest(now, config.digestIntervalSeconds, scanId));
+  const worst = await deps.store.records.listProblemNodes(scanId, { limit: MAX_LISTED_NODES }, total);
   // From the store, not this call: remediations a crashed earlier attempt or a concurrent duplicate started count too.
   const summary: ScanSummaryInput = {
     scanId,
@@ -104,17 +113,22 @@ export async function finishScan(
     counts: tallies.counts,
     nodes: tallies.nodes,
     worstUnusableIndex: tallies.worstUnusableIndex,
-    problems: problems.items,
-    problemCount: tallies.counts.WARN + tallies.counts.CRITICAL + tallies.counts.ERROR,
+    problems: worst.items,
+    problemCount: problems,
     remediations: await deps.store.remediations.listScanRemediations(scanId),
     notRemediated,
+    changes: tallies.changes,
+    digest,
     ...(incompleteReason === undefined ? {} : { incompleteReason }),
   };
-  const notify = shouldNotifyScan(summary);
+  const kinds = scanMessageKinds(summary);
+  const notify = kinds.length > 0;
   const status = incompleteReason === undefined ? 'COMPLETED' : 'INCOMPLETE';
   const completed = await deps.store.scans.completeScan(scanId, {
     status,
-    completedAt: deps.clock.now().toISOString(),
+    completedAt: now,
+    changes: tallies.changes,
+    kinds,
     counts: tallies.counts,
     nodes: tallies.nodes,
     worstUnusableIndex: tallies.worstUnusableIndex,
@@ -135,7 +149,9 @@ export async function finishScan(
   if (!completed) {
     return { ...base, status: 'completed-elsewhere', remediations: started, notified: false, sealed: false };
   }
-  deps.metrics?.add(status === 'COMPLETED' ? METRIC_NAMES.scansCompleted : METRIC_NAMES.scansIncomplete, 'Count', 1);
+  // Both on every finished scan, 0 or 1: an alarm on either then sees data whenever scans run, and none when they stop.
+  deps.metrics?.add(METRIC_NAMES.scansCompleted, 'Count', status === 'COMPLETED' ? 1 : 0);
+  deps.metrics?.add(METRIC_NAMES.scansIncomplete, 'Count', status === 'COMPLETED' ? 0 : 1);
   deps.metrics?.add(METRIC_NAMES.nodesScanned, 'Count', tallies.nodes);
   for (const [name, count] of Object.entries(tallies.counts)) {
     deps.metrics?.add(nodesMetric(name as keyof SeverityCounts), 'Count', count);
@@ -225,6 +241,8 @@ function publishStoredSummary(deps: RuntimeDeps, scan: ScanRecord): Promise<bool
       problemCount: counts.WARN + counts.CRITICAL + counts.ERROR,
       remediations: await deps.store.remediations.listScanRemediations(scan.scanId),
       notRemediated: scan.notRemediated ?? {},
+      ...(scan.changes === undefined ? {} : { changes: scan.changes }),
+      digest: (scan.notificationKinds ?? []).includes('digest'),
       ...(scan.incompleteReason === undefined ? {} : { incompleteReason: scan.incompleteReason }),
     });
   });

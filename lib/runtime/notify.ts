@@ -1,11 +1,26 @@
 /**
  * Notification messages, built as pure functions of what a collection found, for the Notifier port (SNS in AWS).
+ * Messages are for news: a scan sends one only when a node newly got into trouble (or worse) or recovered, the scan
+ * could not finish, or the periodic digest of ongoing problems is due; a remediate command sends
+ * one message for all its nodes' outcomes. Each carries its kinds (`change`, `digest`, `scan-failed`, `outcome`).
  * Every string that came from a node passes through sanitizeText; subjects are one line of fewer than 100
  * characters; bodies list a bounded number of nodes and say how many more there are, so a 10,000-node scan
  * cannot exceed SNS's 256 KB.
  */
 import { sanitizeText } from '../core/sanitize.ts';
-import type { NodeRecord, NodeStatus, Notification, RemediationRecord, SeverityCounts, WatchedIndex } from './ports.ts';
+import type {
+  Changes,
+  NodeRecord,
+  NodeStatus,
+  Notification,
+  NotificationKind,
+  RemediationEffect,
+  RemediationRecord,
+  SeverityCounts,
+  StatusChange,
+  WatchedIndex,
+} from './ports.ts';
+import { changeOf } from './tallies.ts';
 
 export const MAX_LISTED_NODES = 20;
 export const MAX_LISTED_ACTIONS = 20;
@@ -105,43 +120,85 @@ export interface ScanSummaryInput {
   readonly problems: readonly NodeRecord[];
   /** How many non-OK nodes the scan has, when `problems` holds only the worst of them. @default problems.length */
   readonly problemCount?: number;
-  /** Remediations the scan started. */
+  /** Remediations the scan started or deferred. */
   readonly remediations: readonly RemediationRecord[];
-  /** Why fragmented CRITICAL nodes were left alone, by reason, when any were. */
+  /** Why CRITICAL nodes were left alone, by reason, when any were. */
   readonly notRemediated?: Readonly<Record<string, number>>;
   /** The scan ended INCOMPLETE: why. */
   readonly incompleteReason?: string;
+  /** What changed since the nodes' previous scan. @default nothing */
+  readonly changes?: Changes;
+  /** This scan sends the periodic digest of ongoing problems. @default false */
+  readonly digest?: boolean;
 }
 
-/** A scan is worth a message when it found anything that is not OK, acted, or could not finish. */
+function newProblemCount(changes: Changes | undefined): number {
+  if (changes === undefined) return 0;
+  const p = changes.newProblems;
+  return p.WARN + p.CRITICAL + p.ERROR;
+}
+
+/** What a scan's message carries: nothing unless there is news, a digest is due, or the scan could not finish. */
+export function scanMessageKinds(
+  input: Pick<ScanSummaryInput, 'changes' | 'remediations' | 'incompleteReason' | 'digest'>,
+): NotificationKind[] {
+  const kinds: NotificationKind[] = [];
+  if (input.incompleteReason !== undefined) kinds.push('scan-failed');
+  // A deferred remediation is not news by itself: it is told with the change that made the node a candidate (and in
+  // the digest); a node waiting for its window is deferred again at every scan until then.
+  if (newProblemCount(input.changes) > 0 || (input.changes?.recovered ?? 0) > 0) kinds.push('change');
+  if (input.digest === true) kinds.push('digest');
+  return kinds;
+}
+
+/** A scan is worth a message when it carries any kind (see scanMessageKinds). */
 export function shouldNotifyScan(
-  input: Pick<ScanSummaryInput, 'counts' | 'remediations' | 'incompleteReason'>,
+  input: Pick<ScanSummaryInput, 'changes' | 'remediations' | 'incompleteReason' | 'digest'>,
 ): boolean {
-  return (
-    input.counts.WARN + input.counts.CRITICAL + input.counts.ERROR > 0 ||
-    input.remediations.length > 0 ||
-    input.incompleteReason !== undefined
-  );
+  return scanMessageKinds(input).length > 0;
+}
+
+function changeLine(change: StatusChange, record: NodeRecord | undefined): string {
+  const was = change.from === null ? 'new node' : `was ${change.from}`;
+  if (record !== undefined) return `${nodeLine(record)} (${was})`;
+  return `  ${change.status.padEnd(9)} ${clean(change.nodeId, 40)} (${was})`;
+}
+
+/** "2 new CRITICAL, 1 new WARN, 1 recovered" — what changed, for the subject. */
+function changeHead(changes: Changes | undefined): string[] {
+  if (changes === undefined) return [];
+  const parts = (['CRITICAL', 'ERROR', 'WARN'] as const)
+    .filter((status) => changes.newProblems[status] > 0)
+    .map((status) => `${changes.newProblems[status]} new ${status}`);
+  if (changes.recovered > 0) parts.push(`${changes.recovered} recovered`);
+  return parts;
 }
 
 export function scanSummary(input: ScanSummaryInput): Notification {
-  const { counts } = input;
-  const severity = worstStatus(counts);
-  const found = (['CRITICAL', 'ERROR', 'WARN'] as const)
+  const { counts, changes } = input;
+  const kinds = scanMessageKinds(input);
+  const problemCount = Math.max(input.problemCount ?? input.problems.length, input.problems.length);
+  const listed = [...input.problems].sort(byWorst).slice(0, MAX_LISTED_NODES);
+  const byId = new Map(input.problems.map((record) => [record.nodeId, record]));
+  const newOnes = (changes?.listed ?? []).filter((change) => changeOf(change.from, change.status) === 'new');
+  const recovered = (changes?.listed ?? []).filter((change) => changeOf(change.from, change.status) === 'recovered');
+  const deferred = input.remediations.filter((record) => record.effect === 'deferred');
+  const acted = input.remediations.filter((record) => record.effect !== 'deferred');
+  const skipped = Object.entries(input.notRemediated ?? {}).filter(([, count]) => count > 0);
+
+  const ongoing = (['CRITICAL', 'ERROR', 'WARN'] as const)
     .filter((status) => counts[status] > 0)
     .map((status) => `${counts[status]} ${status}`);
-  const acted =
-    input.remediations.length > 0
-      ? `, ${input.remediations.length} remediation${input.remediations.length === 1 ? '' : 's'}`
-      : '';
-  const incomplete = input.incompleteReason === undefined ? '' : 'INCOMPLETE scan, ';
-  const head = `${incomplete}${found.length > 0 ? found.join(', ') : 'all OK'}`;
-
-  const listed = [...input.problems].sort(byWorst).slice(0, MAX_LISTED_NODES);
-  const problemCount = Math.max(input.problemCount ?? input.problems.length, listed.length);
-  const more = problemCount - listed.length;
-  const actions = input.remediations.slice(0, MAX_LISTED_ACTIONS);
-  const skipped = Object.entries(input.notRemediated ?? {}).filter(([, count]) => count > 0);
+  const heads: string[] = [];
+  if (input.incompleteReason !== undefined) heads.push('INCOMPLETE scan');
+  const changed = changeHead(changes);
+  if (changed.length > 0) heads.push(changed.join(', '));
+  if (deferred.length > 0) heads.push(`${deferred.length} remediation${deferred.length === 1 ? '' : 's'} deferred`);
+  if (input.digest === true || input.incompleteReason !== undefined || heads.length === 0) {
+    heads.push(
+      `${ongoing.length > 0 ? ongoing.join(', ') : 'all OK'} of ${input.nodes} node${input.nodes === 1 ? '' : 's'}`,
+    );
+  }
 
   const lines = [
     `fleetscan scan ${input.scanId}`,
@@ -157,15 +214,36 @@ export function scanSummary(input: ScanSummaryInput): Notification {
       '',
     );
   }
-  if (listed.length > 0) {
-    lines.push(`Worst nodes (${listed.length} of ${problemCount}):`, ...listed.map(nodeLine));
-    if (more > 0) lines.push(`  ... and ${more} more: fleetscan scan ${input.scanId}`);
+  const newTotal = newProblemCount(changes);
+  if (newTotal > 0) {
+    lines.push(
+      `Newly in trouble since their previous scan (${newTotal}):`,
+      ...newOnes.slice(0, MAX_LISTED_NODES).map((change) => changeLine(change, byId.get(change.nodeId))),
+    );
+    if (newTotal > Math.min(newOnes.length, MAX_LISTED_NODES))
+      lines.push(`  ... and ${newTotal - Math.min(newOnes.length, MAX_LISTED_NODES)} more`);
     lines.push('');
   }
-  if (actions.length > 0) {
-    lines.push(`Remediations (${input.remediations.length}):`, ...actions.map(actionLine));
-    if (input.remediations.length > actions.length)
-      lines.push(`  ... and ${input.remediations.length - actions.length} more`);
+  if ((changes?.recovered ?? 0) > 0) {
+    lines.push(
+      `Recovered (${changes?.recovered}): ${recovered
+        .slice(0, MAX_LISTED_NODES)
+        .map((change) => clean(change.nodeId, 40))
+        .join(', ')}${(changes?.recovered ?? 0) > recovered.length ? ', ...' : ''}`,
+      '',
+    );
+  }
+  if (input.digest === true && listed.length > 0) {
+    lines.push(`Ongoing problems, worst first (${listed.length} of ${problemCount}):`, ...listed.map(nodeLine));
+    if (problemCount > listed.length)
+      lines.push(`  ... and ${problemCount - listed.length} more: fleetscan scan ${input.scanId}`);
+    lines.push('');
+  }
+  if (acted.length > 0 || deferred.length > 0) {
+    const shown = [...deferred, ...acted].slice(0, MAX_LISTED_ACTIONS);
+    lines.push(`Remediations (${acted.length + deferred.length}):`, ...shown.map(actionLine));
+    if (acted.length + deferred.length > shown.length)
+      lines.push(`  ... and ${acted.length + deferred.length - shown.length} more`);
     lines.push('');
   }
   if (skipped.length > 0) {
@@ -176,22 +254,41 @@ export function scanSummary(input: ScanSummaryInput): Notification {
     `  fleetscan scan ${input.scanId}`,
     `  fleetscan history <node>${listed[0] === undefined ? '' : `   e.g. fleetscan history ${clean(listed[0].nodeId, 40)}`}`,
   );
+  const severity = worstStatus(
+    input.digest === true
+      ? counts
+      : {
+          OK: 0,
+          WARN: changes?.newProblems.WARN ?? 0,
+          CRITICAL: changes?.newProblems.CRITICAL ?? 0,
+          ERROR: changes?.newProblems.ERROR ?? 0,
+        },
+  );
   return {
-    subject: subject(`fleetscan: ${head} of ${input.nodes} node${input.nodes === 1 ? '' : 's'}${acted}`),
+    subject: subject(`fleetscan: ${heads.join('; ')}`),
     body: bounded(lines),
-    severity: input.incompleteReason !== undefined && severity === 'OK' ? 'ERROR' : severity,
+    severity: input.incompleteReason !== undefined && (severity === 'OK' || severity === 'WARN') ? 'ERROR' : severity,
     scanId: input.scanId,
+    kinds: kinds.length > 0 ? kinds : ['change'],
+    facts: {
+      newProblems: newOnes.map((change) => change.nodeId),
+      recovered: recovered.map((change) => change.nodeId),
+      ongoing: input.digest === true ? listed.map((record) => record.nodeId) : [],
+      remediations: input.remediations.map((record) => ({
+        nodeId: record.nodeId,
+        action: record.action,
+        effect: record.effect ?? (record.status === 'PENDING' ? 'pending' : 'done'),
+      })),
+    },
   };
 }
 
-export interface RemediationOutcomeInput {
-  /** The COMPLETED record (effect, before/after indices). */
-  readonly record: RemediationRecord;
-  readonly host: string | null;
-  readonly noEffectCount: number;
+export interface CommandOutcomeInput {
+  readonly commandId: string;
+  readonly scanId: string;
+  /** The COMPLETED records bound to the command (effect, before/after indices, streaks). */
+  readonly records: readonly RemediationRecord[];
   readonly maxNoEffect: number;
-  /** The node is blocked now (this outcome, or an earlier one, reached maxNoEffect). */
-  readonly blocked: boolean;
 }
 
 function worstOf(indices: readonly WatchedIndex[] | undefined): number | null {
@@ -200,55 +297,111 @@ function worstOf(indices: readonly WatchedIndex[] | undefined): number | null {
     : Math.max(...indices.map((index) => index.unusableIndex));
 }
 
-const EFFECT_SEVERITY: Record<NonNullable<RemediationRecord['effect']>, NodeStatus> = {
+const EFFECT_SEVERITY: Record<RemediationEffect, NodeStatus> = {
   improved: 'OK',
   'dry-run': 'OK',
+  skipped: 'OK',
+  deferred: 'OK',
   'no-effect': 'WARN',
   failed: 'ERROR',
 };
 
-export function remediationOutcome(input: RemediationOutcomeInput): Notification {
-  const { record } = input;
+const EFFECT_ORDER: readonly RemediationEffect[] = [
+  'improved',
+  'no-effect',
+  'failed',
+  'skipped',
+  'dry-run',
+  'deferred',
+];
+
+function outcomeLine(record: RemediationRecord): string {
   const effect = record.effect ?? 'failed';
   const before = worstOf(record.before);
   const after = worstOf(record.after);
   const change = before === null || after === null ? '' : ` (unusable ${formatIndex(before)} -> ${formatIndex(after)})`;
-  const node = clean(record.nodeId, 40);
+  const why = record.error ? ` - ${clean(record.error, 200)}` : record.detail ? ` - ${clean(record.detail, 200)}` : '';
+  const host = record.host === null || record.host === undefined ? '' : ` (${clean(record.host, 64)})`;
+  return `  ${effect.padEnd(9)} ${clean(record.nodeId, 40)}${host}${change}${why}`;
+}
+
+/** One message for a remediate command: each node's outcome, and which nodes that made blocked. */
+export function commandOutcome(input: CommandOutcomeInput): Notification {
+  const records = [...input.records].sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  const [first] = records;
+  const action = first?.action ?? 'compact';
+  const where = first?.numaNode === null || first === undefined ? 'all NUMA nodes' : `NUMA node ${first.numaNode}`;
+  const dryRun = first?.dryRun === true;
+  const byEffect = new Map<RemediationEffect, number>();
+  for (const record of records)
+    byEffect.set(record.effect ?? 'failed', (byEffect.get(record.effect ?? 'failed') ?? 0) + 1);
+  const tally = EFFECT_ORDER.filter((effect) => byEffect.has(effect)).map(
+    (effect) => `${byEffect.get(effect)} ${effect}`,
+  );
+  const blocked = records.filter((record) => record.blocked === true);
+  const single = records.length === 1 ? first : undefined;
   const lines = [
-    `fleetscan remediation ${record.remediationId}`,
-    `node ${node}${input.host === null ? '' : ` (${clean(input.host, 64)})`}`,
-    `action ${record.action} on ${record.numaNode === null ? 'all NUMA nodes' : `NUMA node ${record.numaNode}`}${record.dryRun ? ' (dry run: nothing was written on the node)' : ''}`,
-    `effect: ${effect}${record.error ? ` - ${clean(record.error, 200)}` : ''}`,
-    `requested ${record.requestedAt}, completed ${record.completedAt ?? '-'}, scan ${record.scanId}`,
+    `fleetscan remediation: command ${clean(input.commandId, 40)} of scan ${input.scanId}`,
+    `action ${action} on ${where}${dryRun ? ' (dry run: nothing was written on the nodes)' : ''}, ${records.length} node${records.length === 1 ? '' : 's'}: ${tally.join(', ')}`,
+    '',
+    ...records.slice(0, MAX_LISTED_ACTIONS).map(outcomeLine),
   ];
-  const pairs = (record.before ?? []).map((b) => {
-    const a = (record.after ?? []).find((x) => x.node === b.node && x.zone === b.zone && x.order === b.order);
-    return `  node ${b.node} ${clean(b.zone, 16)} order ${b.order}: unusable ${formatIndex(b.unusableIndex)} -> ${formatIndex(a?.unusableIndex ?? null)}, suitable blocks ${b.suitableBlocks} -> ${a?.suitableBlocks ?? '-'}`;
-  });
-  if (pairs.length > 0) {
-    lines.push('', 'Watched indices before -> after:', ...pairs.slice(0, MAX_LISTED_INDICES));
-    if (pairs.length > MAX_LISTED_INDICES) lines.push(`  ... and ${pairs.length - MAX_LISTED_INDICES} more`);
+  if (records.length > MAX_LISTED_ACTIONS) lines.push(`  ... and ${records.length - MAX_LISTED_ACTIONS} more`);
+  if (single !== undefined) {
+    const pairs = (single.before ?? []).map((b) => {
+      const a = (single.after ?? []).find((x) => x.node === b.node && x.zone === b.zone && x.order === b.order);
+      return `  node ${b.node} ${clean(b.zone, 16)} order ${b.order}: unusable ${formatIndex(b.unusableIndex)} -> ${formatIndex(a?.unusableIndex ?? null)}, suitable blocks ${b.suitableBlocks} -> ${a?.suitableBlocks ?? '-'}`;
+    });
+    if (pairs.length > 0) {
+      lines.push('', 'Watched indices before -> after:', ...pairs.slice(0, MAX_LISTED_INDICES));
+      if (pairs.length > MAX_LISTED_INDICES) lines.push(`  ... and ${pairs.length - MAX_LISTED_INDICES} more`);
+    }
   }
-  if (effect === 'no-effect' && !input.blocked) {
+  const streaking = records.filter((record) => record.effect === 'no-effect' && record.blocked !== true);
+  for (const record of streaking.slice(0, MAX_LISTED_ACTIONS)) {
     lines.push(
       '',
-      `No effect ${input.noEffectCount} time(s) in a row; the node is blocked after ${input.maxNoEffect}.`,
+      `${clean(record.nodeId, 40)}: no effect ${record.noEffectCount ?? 1} time(s) in a row; blocked after ${input.maxNoEffect}.`,
     );
   }
-  if (input.blocked) {
+  for (const record of blocked.slice(0, MAX_LISTED_ACTIONS)) {
+    const node = clean(record.nodeId, 40);
     lines.push(
       '',
       `BLOCKED: ${node} had no effect from ${input.maxNoEffect} remediations in a row. fleetscan will not remediate it again until an operator clears it: fleetscan clear ${node}`,
     );
   }
-  lines.push('', `Query: fleetscan history ${node}   fleetscan scan ${record.scanId}`);
-  const blocked = input.blocked ? ', node blocked' : '';
+  lines.push('', `Query: fleetscan remediations   fleetscan scan ${input.scanId}`);
+  const severity = blocked.length > 0 ? 'CRITICAL' : worstStatus(countsOf(records));
+  const who =
+    single === undefined ? `${records.length} node${records.length === 1 ? '' : 's'}` : clean(single.nodeId, 40);
+  const change =
+    single === undefined || worstOf(single.before) === null || worstOf(single.after) === null
+      ? ''
+      : ` (unusable ${formatIndex(worstOf(single.before))} -> ${formatIndex(worstOf(single.after))})`;
   return {
     subject: subject(
-      `fleetscan: ${node} ${record.action}${record.dryRun ? ' (dry run)' : ''} ${effect}${change}${blocked}`,
+      `fleetscan: ${who} ${action}${dryRun ? ' (dry run)' : ''} ${single === undefined ? tally.join(', ') : (single.effect ?? 'failed')}${change}${blocked.length > 0 ? `, ${blocked.length === 1 && single !== undefined ? 'node' : `${blocked.length} node${blocked.length === 1 ? '' : 's'}`} blocked` : ''}`,
     ),
     body: bounded(lines),
-    severity: input.blocked ? 'CRITICAL' : EFFECT_SEVERITY[effect],
-    scanId: record.scanId,
+    severity,
+    scanId: input.scanId,
+    kinds: ['outcome'],
+    facts: {
+      newProblems: [],
+      recovered: [],
+      ongoing: [],
+      remediations: records.map((record) => ({
+        nodeId: record.nodeId,
+        action: record.action,
+        effect: record.effect ?? 'failed',
+      })),
+    },
   };
+}
+
+function countsOf(records: readonly RemediationRecord[]): SeverityCounts {
+  const counts = { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 };
+  for (const record of records) counts[EFFECT_SEVERITY[record.effect ?? 'failed']] += 1;
+  return counts;
 }

@@ -104,6 +104,26 @@ export interface CommandGateway {
 }
 
 /** Where notifications go (SNS; a terminal and a file locally). */
+/**
+ * What a message carries (its `kind` message attribute, for subscription filters): news about nodes (`change`: newly
+ * in trouble, recovered), remediation results (`outcome`), the periodic list of ongoing problems (`digest`), or a
+ * scan that could not finish (`scan-failed`). One message may carry several.
+ */
+export const NOTIFICATION_KINDS = ['change', 'outcome', 'digest', 'scan-failed'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/** The nodes a message is about, by id (structured: the demo's notifications.jsonl, tests). */
+export interface NotificationFacts {
+  readonly newProblems: readonly string[];
+  readonly recovered: readonly string[];
+  readonly ongoing: readonly string[];
+  readonly remediations: readonly {
+    readonly nodeId: string;
+    readonly action: RemediationAction;
+    readonly effect: string;
+  }[];
+}
+
 export interface Notification {
   /** Fewer than 100 characters, one line, sanitized. */
   readonly subject: string;
@@ -111,6 +131,9 @@ export interface Notification {
   /** The worst status the message reports (ERROR: nodes that could not be judged, or a failed remediation). */
   readonly severity: NodeStatus;
   readonly scanId: string;
+  /** At least one. */
+  readonly kinds: readonly NotificationKind[];
+  readonly facts: NotificationFacts;
 }
 
 export interface Notifier {
@@ -191,6 +214,9 @@ export interface ScanRecord {
   readonly notRemediated?: Readonly<Record<string, number>>;
   /** While RUNNING (and kept after): nodes collected of nodes targeted. */
   readonly progress?: ScanProgress;
+  /** Finished: what changed since the nodes' previous scan, and what its message carried. */
+  readonly changes?: Changes;
+  readonly notificationKinds?: readonly NotificationKind[];
   /** INCOMPLETE only: why collection stopped (sanitized, one line). */
   readonly incompleteReason?: string;
   /** Gather commands the scan was sent as (one per shard; 1 when not sharded). @default 1 */
@@ -235,7 +261,13 @@ export interface NodeRecord {
   readonly pageSize: number | null;
   readonly memTotalKb: number | null;
   readonly memAvailableKb: number | null;
+  /** Kernel-log allocation failures: since the previous scan (report v2) or since boot (v1); null when unknown. */
   readonly allocFailures: number | null;
+  /** The /proc/vmstat counters the diagnosis judges as rates (cumulative since boot); null from a v1 report. */
+  readonly counters: Readonly<Record<string, number>> | null;
+  /** The boot the counters belong to (the boot id's first 8 characters) and the uptime then, in seconds. */
+  readonly bootId: string | null;
+  readonly uptimeSeconds: number | null;
   /** Watched zones' raw counts as gather `zone` lines without the word (`0 Normal 1 2 3 ...`). */
   readonly zones: readonly string[];
   readonly indices: readonly WatchedIndex[];
@@ -245,7 +277,12 @@ export interface NodeRecord {
 }
 
 export type RemediationStatus = 'PENDING' | 'COMPLETED';
-export type RemediationEffect = 'improved' | 'no-effect' | 'dry-run' | 'failed';
+/**
+ * improved / no-effect (worse counts as no effect) as the watched order's blocks and index together say; dry-run;
+ * failed; skipped: a pre-check on the node held it back (load, kcompactd busy, proactive compaction); deferred: the
+ * scan fell outside the remediation windows, nothing was sent.
+ */
+export type RemediationEffect = 'improved' | 'no-effect' | 'dry-run' | 'failed' | 'skipped' | 'deferred';
 
 /** One remediation: at most one per (scan, node), so its id is `<scanId>:<nodeId>`. */
 export interface RemediationRecord {
@@ -275,8 +312,10 @@ export interface RemediationRecord {
   readonly host?: string | null;
   /** The node's no-effect streak once this outcome was folded in. */
   readonly noEffectCount?: number;
-  /** The outcome notification's outbox state. */
+  /** The outbox state of an outcome published alone (remediations before outcomes were grouped by command). */
   readonly notification?: NotificationState;
+  /** Why this effect, one sentence (the effect judge's, a pre-check's, the window's); null when there is none. */
+  readonly detail?: string | null;
 }
 
 /** Per-node state: what makes evaluation hysteretic and remediation rationed and idempotent. */
@@ -373,13 +412,34 @@ export interface WorkTrigger {
   trigger(work: WorkItem): Promise<void>;
 }
 
+/** A node whose status changed since its previous scan, for the news a scan sends. */
+export interface StatusChange {
+  readonly nodeId: string;
+  readonly status: NodeStatus;
+  /** Its status in the previous scan; null when the history had none (a new node). */
+  readonly from: NodeStatus | null;
+}
+
+/** What changed in a scan: nodes newly in trouble or worse, nodes recovered — counted, the first few listed. */
+export interface Changes {
+  /** OK (or new) → WARN/CRITICAL/ERROR, or WARN → CRITICAL, by the status reached. */
+  readonly newProblems: SeverityCounts;
+  /** WARN/CRITICAL/ERROR → OK. */
+  readonly recovered: number;
+  /** The first MAX_LISTED_CHANGES of each. */
+  readonly listed: readonly StatusChange[];
+}
+
 /** Tallies of the node records a shard (or a scan) holds. */
 export interface Tallies {
   readonly nodes: number;
   readonly counts: SeverityCounts;
   readonly worstUnusableIndex: number | null;
-  /** CRITICAL nodes whose cause is fragmentation (remediation candidates, before eligibility). */
+  /** CRITICAL nodes an action suits (remediation candidates, before eligibility). */
   readonly candidates: number;
+  /** CRITICAL nodes no action suits, by why (`compaction futile`, `known kernel issue`, …). */
+  readonly held: Readonly<Record<string, number>>;
+  readonly changes: Changes;
 }
 
 export type ShardStatus = 'PLANNED' | 'RUNNING' | 'COMPLETED' | 'INCOMPLETE';
@@ -429,10 +489,16 @@ export interface RemediationCommandRecord {
   readonly collectAfter: string;
   readonly status: 'RUNNING' | 'COMPLETED';
   readonly nodeIds: readonly string[];
+  /** Its outcomes' message, once completed: pending in the outbox until published. */
+  readonly notification?: NotificationState;
 }
 
 export interface ScanCompletion {
   readonly status: 'COMPLETED' | 'INCOMPLETE';
+  /** What changed since the nodes' previous scan (kept for rebuilding the message). */
+  readonly changes?: Changes;
+  /** What the scan's message carries; empty or absent: no message. */
+  readonly kinds?: readonly NotificationKind[];
   readonly completedAt: string;
   readonly counts: SeverityCounts;
   readonly nodes: number;
@@ -444,9 +510,13 @@ export interface ScanCompletion {
   readonly incompleteReason?: string;
 }
 
-/** An item whose notification goes through the outbox: a scan (its summary) or a remediation (its outcome). */
+/**
+ * An item whose notification goes through the outbox: a scan (its message), a remediate command (the outcomes of
+ * its nodes, one message), or — from before outcomes were grouped — one remediation.
+ */
 export type OutboxTarget =
   | { readonly kind: 'scan'; readonly scanId: string }
+  | { readonly kind: 'command'; readonly commandId: string }
   | { readonly kind: 'remediation'; readonly scanId: string; readonly nodeId: string };
 
 /** One scan's verdict for one node, folded into the node's state once. */
@@ -498,8 +568,9 @@ export interface OutcomeResult {
 
 /** What a judged node record needs beside itself for remediation (kept with problem records, not in --json). */
 export interface Candidacy {
-  /** NUMA nodes with a fragmentation breach (the verdict's fragmentedNumaNodes). */
-  readonly fragmentedNumaNodes: readonly number[];
+  /** The action the evidence chose (lib/core/remedy.ts chooseAction), and where. */
+  readonly action: RemediationAction;
+  readonly numaNode: number | null;
 }
 
 /** A node record as the collector stores it: the record, and for a remediation candidate its candidacy. */
@@ -522,10 +593,9 @@ export interface PutPageOptions {
 }
 
 /** A scan's remediation candidate, read back from its problem records, worst first. */
-export interface StoredCandidate {
+export interface StoredCandidate extends Candidacy {
   readonly nodeId: string;
   readonly worstUnusableIndex: number | null;
-  readonly fragmentedNumaNodes: readonly number[];
 }
 
 /* ---- the stores, one per aggregate (DynamoDB in Lambda, dynalite locally) ---- */
@@ -595,6 +665,11 @@ export interface ScanStore {
   completeScan(scanId: string, completion: ScanCompletion): Promise<boolean>;
   /** Where sealing the scan got to (a later call resumes there). */
   saveSealProgress(scanId: string, progress: SealProgress): Promise<void>;
+  /**
+   * The digest: true when no other scan sent one in the `intervalSeconds` before `now` (then `scanId` sends it).
+   * Conditional, so one scan among concurrent ones wins; asking again for the same scan answers true again.
+   */
+  claimDigest(now: string, intervalSeconds: number, scanId: string): Promise<boolean>;
   /** The scan's records are in the node history now (with that layout): off the due list for sealing. */
   markSealed(scanId: string, progress: SealProgress): Promise<void>;
   /**
@@ -693,8 +768,11 @@ export interface RemediationStore {
   /** Records a remediate command (RUNNING, due for the sweep at collectAfter). Idempotent. */
   putRemediationCommand(command: RemediationCommandRecord): Promise<void>;
   getRemediationCommand(commandId: string): Promise<RemediationCommandRecord | null>;
-  /** RUNNING → COMPLETED (off the due list); false when already completed. */
-  completeRemediationCommand(commandId: string, completedAt: string): Promise<boolean>;
+  /**
+   * RUNNING → COMPLETED, with its outcomes' message in the outbox when `notify` (off the due list once sent); false
+   * when already completed.
+   */
+  completeRemediationCommand(commandId: string, completedAt: string, notify?: boolean): Promise<boolean>;
 }
 
 /** The notification outbox of scan summaries and remediation outcomes. */

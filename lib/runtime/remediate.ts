@@ -57,14 +57,17 @@
  *                 completed as failed, unless a collection found the command in SSM and bound them first.
  */
 
+import { remediateGuardParameters } from '../config/config.ts';
 import { METRIC_NAMES, SSM_LIMITS } from '../config/contracts.ts';
-import type { FleetscanConfig, RemediationPolicy } from '../config/types.ts';
+import type { FleetscanConfig } from '../config/types.ts';
 import type { Thresholds } from '../core/policy.ts';
+import { judgeEffect } from '../core/remedy.ts';
 import { parseRemediationReport, type RemediationAction, type RemediationReport } from '../core/report.ts';
 import { sanitizeText } from '../core/sanitize.ts';
+import { inWindow, nextWindowStart } from '../core/windows.ts';
 import { invocationError, MAX_ERROR_LENGTH, readReport, watchedIndices } from './evaluation.ts';
 import { leaseUntil } from './lease.ts';
-import { remediationOutcome } from './notify.ts';
+import { commandOutcome } from './notify.ts';
 import { publishOnce } from './outbox.ts';
 import type {
   ClaimedFrom,
@@ -75,6 +78,7 @@ import type {
   RemediationEffect,
   RemediationRecord,
   RuntimeDeps,
+  StoredCandidate,
   WatchedIndex,
 } from './ports.ts';
 
@@ -86,39 +90,12 @@ export const COLLECT_MARGIN_SECONDS = 120;
  */
 export const COMMAND_SEARCH_MARGIN_MS = 3_600_000;
 
-export interface RemediationCandidate {
-  readonly nodeId: string;
-  readonly worstUnusableIndex: number | null;
-  /** NUMA nodes with a fragmentation breach (the verdict's fragmentedNumaNodes). */
-  readonly fragmentedNumaNodes: readonly number[];
-}
+/** A node to remediate, worst first, with the action the evidence chose for it (lib/core/remedy.ts). */
+export type RemediationCandidate = StoredCandidate;
 
 export interface RemediationPlan {
   readonly action: RemediationAction;
   readonly numaNode: number | null;
-}
-
-/**
- * What to do on one node. Exactly one fragmented NUMA node: compact that node alone (compact-node; or
- * drop-caches-and-compact restricted to it when that is the configured action) — cheaper and gentler than
- * compacting everything. Otherwise the configured action on all nodes; compact-node without a single node to
- * name falls back to compact. drop-caches is never escalated to compaction.
- */
-export function planRemediation(
-  policy: Pick<RemediationPolicy, 'action'>,
-  fragmentedNumaNodes: readonly number[],
-): RemediationPlan {
-  const [only] = fragmentedNumaNodes;
-  const single = fragmentedNumaNodes.length === 1 && only !== undefined ? only : null;
-  switch (policy.action) {
-    case 'compact':
-    case 'compact-node':
-      return single === null ? { action: 'compact', numaNode: null } : { action: 'compact-node', numaNode: single };
-    case 'drop-caches-and-compact':
-      return { action: 'drop-caches-and-compact', numaNode: single };
-    case 'drop-caches':
-      return { action: 'drop-caches', numaNode: null };
-  }
 }
 
 export function remediationId(scanId: string, nodeId: string): string {
@@ -231,6 +208,11 @@ export async function startRemediations(
   }
   const now = deps.clock.now();
   const at = now.toISOString();
+  if (policy.windows.length > 0 && !inWindow(now, policy.windows)) {
+    const deferred = await defer(deps, config, scan, candidates, existing, now);
+    bump(notRemediated, 'outside the remediation windows', candidates.length);
+    return { started: [...started, ...deferred], notRemediated };
+  }
   const cooldownCutoff = new Date(now.getTime() - policy.cooldownSeconds * 1000).toISOString();
   const cooldownUntil = new Date(now.getTime() + policy.cooldownSeconds * 1000).toISOString();
   // Same order in every collector, so that concurrent duplicates compete for the same nodes first.
@@ -306,7 +288,7 @@ export async function startRemediations(
       bump(notRemediated, 'over budget');
       continue;
     }
-    claimed.push({ candidate, plan: planRemediation(policy, candidate.fragmentedNumaNodes) });
+    claimed.push({ candidate, plan: { action: candidate.action, numaNode: candidate.numaNode } });
   }
 
   const groups = new Map<string, { plan: RemediationPlan; nodeIds: string[] }>();
@@ -376,6 +358,9 @@ async function sendIntents(
         action: [plan.action],
         numaNode: [plan.numaNode === null ? 'all' : String(plan.numaNode)],
         dryRun: [String(first.dryRun)],
+        ...Object.fromEntries(
+          Object.entries(remediateGuardParameters(config.remediation)).map(([name, value]) => [name, [value]]),
+        ),
       },
       maxConcurrency: config.maxConcurrency,
       // One node's failure must not cancel the others' remediation.
@@ -545,41 +530,29 @@ export interface MeasuredEffect {
   readonly effect: RemediationEffect;
   readonly before: WatchedIndex[];
   readonly after: WatchedIndex[];
+  /** Why it failed; null otherwise. */
   readonly error: string | null;
-}
-
-function worst(indices: readonly WatchedIndex[]): number {
-  return Math.max(...indices.map((index) => index.unusableIndex));
-}
-
-function suitableAt(indices: readonly WatchedIndex[], order: number): number {
-  return indices.filter((index) => index.order === order).reduce((sum, index) => sum + index.suitableBlocks, 0);
+  /** The judge's sentence (what changed at which order, or which pre-check held it back). */
+  readonly detail: string | null;
 }
 
 /**
- * The effect of one remediation, from its report. Measured over the watched zones (policy's zones, DMA32
- * fallback) of the NUMA node acted on (all of them for numa=all), at the watched orders:
- * - failed: a step failed, or there is nothing watched to measure;
- * - dry-run: the report says dryrun (nothing was written, so it is never "no effect");
- * - improved: the worst watched unusable index dropped, or the suitable blocks at some watched order
- *   (summed over the watched zones) rose;
- * - no-effect: neither.
+ * The effect of one remediation, from its report (lib/core/remedy.ts judgeEffect): the watched order's suitable
+ * blocks and unusable index together, over the watched zones of the NUMA node acted on; worse counts as no effect;
+ * a pre-check on the node that held the action back is `skipped` (no effect either way, and not a failure).
  */
 export function measureEffect(report: RemediationReport, thresholds: Thresholds): MeasuredEffect {
   const before = watchedIndices(report.before, thresholds, report.numaNode);
   const after = watchedIndices(report.after, thresholds, report.numaNode);
-  const failedStep = report.steps.find((step) => step.result === 'failed');
-  if (failedStep !== undefined) {
-    return { effect: 'failed', ...bounded(before, after), error: `step ${failedStep.name} failed` };
-  }
-  if (report.dryRun) return { effect: 'dry-run', ...bounded(before, after), error: null };
-  if (before.length === 0 || after.length === 0) {
-    return { effect: 'failed', ...bounded(before, after), error: 'report has no watched zone to measure' };
-  }
-  const improved =
-    worst(after) < worst(before) ||
-    thresholds.orders.some((order) => suitableAt(after, order) > suitableAt(before, order));
-  return { effect: improved ? 'improved' : 'no-effect', ...bounded(before, after), error: null };
+  const judged = judgeEffect(report, thresholds);
+  const effect: RemediationEffect = judged.effect === 'worse' ? 'no-effect' : judged.effect;
+  const failed = effect === 'failed';
+  return {
+    effect,
+    ...bounded(before, after),
+    error: failed ? judged.reason : null,
+    detail: failed ? null : judged.reason,
+  };
 }
 
 /** Indices a remediation record keeps: the worst before, and the same zones and orders after. */
@@ -635,11 +608,11 @@ async function recoverCommand(
 
 /**
  * Collects a finished remediate command: measures every node's effect, stores it, updates the node's no-effect
- * streak (blocking it at maxNoEffect) and sends one notification per outcome through the outbox (outbox.ts).
- * Idempotent: a remediation is completed once, its outcome folded into the node's streak once and published
- * once (at least once if a collection dies between publishing and marking it sent). A command the store does not
- * know is looked up in SSM first. Throws when a notification cannot be published, so that the event is retried;
- * the command stays RUNNING until every outcome is stored and published.
+ * streak (blocking it at maxNoEffect), then completes the command with one message for all its nodes' outcomes in
+ * the outbox (outbox.ts). Idempotent: a remediation is completed once, its outcome folded into the node's streak
+ * once, the message published once (at least once if a collection dies between publishing and marking it sent). A
+ * command the store does not know is looked up in SSM first. Throws when the message cannot be published, so that
+ * the event is retried; the message stays in the outbox until it is.
  */
 export async function collectRemediation(
   deps: RuntimeDeps,
@@ -653,13 +626,8 @@ export async function collectRemediation(
     return { commandId, status: 'unknown-command', outcomes: [] };
   }
   if (command.status === 'COMPLETED') {
-    // Outcomes a concurrent collection completed but did not get to publish (it died holding the outbox lease).
-    const nodes = new Set(command.nodeIds);
-    for (const record of await deps.store.remediations.listScanRemediations(command.scanId)) {
-      if (nodes.has(record.nodeId) && record.commandId === commandId && record.notification === 'pending') {
-        await publishOutcome(deps, config, record);
-      }
-    }
+    // Its message is still in the outbox: the collection that completed it could not publish (SNS, or it died).
+    if (command.notification === 'pending') await publishCommandOutcome(deps, config, command);
     return { commandId, status: 'already-completed', outcomes: [] };
   }
 
@@ -686,9 +654,15 @@ export async function collectRemediation(
     const outcome = await settle(deps, config, command, missing, 'no invocation was listed for the node');
     if (outcome !== null) outcomes.push(outcome);
   }
-  await deps.store.remediations.completeRemediationCommand(commandId, deps.clock.now().toISOString());
+  const completed = await deps.store.remediations.completeRemediationCommand(
+    commandId,
+    deps.clock.now().toISOString(),
+    true,
+  );
   deps.metrics?.add(METRIC_NAMES.remediationsCompleted, 'Count', outcomes.length);
   deps.logger?.info('remediate command collected', { commandId, scanId: command.scanId, outcomes: outcomes.length });
+  // Throws when SNS fails: the message stays in the outbox and the retry (or the sweep) publishes it.
+  if (completed) await publishCommandOutcome(deps, config, command);
   return { commandId, status: 'completed', outcomes };
 }
 
@@ -697,17 +671,24 @@ const EFFECT_METRIC: Record<RemediationEffect, string> = {
   'no-effect': METRIC_NAMES.remediationNoEffect,
   'dry-run': METRIC_NAMES.remediationDryRun,
   failed: METRIC_NAMES.remediationFailed,
+  skipped: METRIC_NAMES.remediationSkipped,
+  deferred: METRIC_NAMES.remediationDeferred,
 };
 
-/** Publishes a completed remediation's outcome if it is still in the outbox; the message is rebuilt from the record. */
-function publishOutcome(deps: RuntimeDeps, config: FleetscanConfig, record: RemediationRecord): Promise<boolean> {
-  return publishOnce(deps, { kind: 'remediation', scanId: record.scanId, nodeId: record.nodeId }, () =>
-    remediationOutcome({
-      record,
-      host: record.host ?? null,
-      noEffectCount: record.noEffectCount ?? 0,
+/** Publishes a command's outcomes message if it is still in the outbox, rebuilt from its nodes' records. */
+function publishCommandOutcome(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  command: RemediationCommandRecord,
+): Promise<boolean> {
+  return publishOnce(deps, { kind: 'command', commandId: command.commandId }, async () =>
+    commandOutcome({
+      commandId: command.commandId,
+      scanId: command.scanId,
+      records: (await deps.store.remediations.listScanRemediations(command.scanId)).filter(
+        (record) => record.commandId === command.commandId,
+      ),
       maxNoEffect: config.remediation.maxNoEffect,
-      blocked: record.blocked === true,
     }),
   );
 }
@@ -723,29 +704,26 @@ async function settle(
   if (pending === null) return null;
   // Bound to another command: not this one's to measure (a record is sent once; see the module comment).
   if (pending.commandId !== null && pending.commandId !== command.commandId) return null;
-  if (pending.status === 'COMPLETED') {
-    // Completed by an earlier attempt that could not publish (SNS failed, or it died): publish now.
-    if (pending.notification === 'pending') await publishOutcome(deps, config, pending);
-    return null;
-  }
+  if (pending.status === 'COMPLETED') return null;
 
   let measured: MeasuredEffect;
   let host: string | null = null;
+  const failed = (error: string): MeasuredEffect => ({ effect: 'failed', before: [], after: [], error, detail: null });
   if (missingReason !== undefined) {
-    measured = { effect: 'failed', before: [], after: [], error: missingReason };
+    measured = failed(missingReason);
   } else if (invocation.state !== 'Success') {
-    measured = { effect: 'failed', before: [], after: [], error: invocationError(invocation) };
+    measured = failed(invocationError(invocation));
   } else {
     const read = await readReport(deps.gateway, command.commandId, invocation, parseRemediationReport);
     if (read.ok) {
       measured = measureEffect(read.report, config.thresholds);
       host = read.report.host;
     } else {
-      measured = { effect: 'failed', before: [], after: [], error: read.error };
+      measured = failed(read.error);
     }
   }
   const at = deps.clock.now().toISOString();
-  // The streak first: a crash before completing leaves the record PENDING, so the retry completes and notifies.
+  // The streak first: a crash before completing leaves the record PENDING, so the retry completes it.
   const streak = await deps.store.states.recordRemediationOutcome({
     nodeId: pending.nodeId,
     remediationId: pending.remediationId,
@@ -764,14 +742,57 @@ async function settle(
     before: measured.before,
     after: measured.after,
     error: measured.error === null ? null : sanitizeText(measured.error, MAX_ERROR_LENGTH),
+    detail: measured.detail === null ? null : sanitizeText(measured.detail, MAX_ERROR_LENGTH),
     ...(streak.blocked && measured.effect === 'no-effect' ? { blocked: true } : {}),
-    host,
+    host: host === null ? null : sanitizeText(host, 64),
     noEffectCount: streak.noEffectCount,
-    // Into the outbox with the completion: published below, or by the retry if that fails.
-    notification: 'pending',
   };
   if (!(await deps.store.remediations.completeRemediation(completed))) return null;
   deps.metrics?.add(EFFECT_METRIC[measured.effect], 'Count', 1);
-  await publishOutcome(deps, config, completed);
   return completed;
+}
+
+/**
+ * Outside the remediation windows nothing is sent: the candidates the budget would have taken are recorded as
+ * `deferred`, saying when the next window opens, and the scan's message says so.
+ */
+async function defer(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  scan: { readonly scanId: string },
+  candidates: readonly RemediationCandidate[],
+  existing: readonly RemediationRecord[],
+  now: Date,
+): Promise<RemediationRecord[]> {
+  const recorded = new Set(existing.map((record) => record.nodeId));
+  const next = nextWindowStart(now, config.remediation.windows);
+  const detail = `outside the remediation windows${next === null ? '' : `; the next opens ${next.toISOString()}`}`;
+  const at = now.toISOString();
+  const records = candidates
+    .filter((candidate) => !recorded.has(candidate.nodeId))
+    .slice(0, config.remediation.maxNodesPerScan)
+    .map(
+      (candidate): RemediationRecord => ({
+        remediationId: remediationId(scan.scanId, candidate.nodeId),
+        nodeId: candidate.nodeId,
+        scanId: scan.scanId,
+        commandId: null,
+        action: candidate.action,
+        numaNode: candidate.numaNode,
+        dryRun: config.remediation.dryRun,
+        requestedAt: at,
+        status: 'COMPLETED',
+        effect: 'deferred',
+        completedAt: at,
+        error: null,
+        detail,
+      }),
+    );
+  await deps.store.remediations.putRemediations(records);
+  for (const _ of records) deps.metrics?.add(METRIC_NAMES.remediationDeferred, 'Count', 1);
+  deps.logger?.info('remediations deferred: outside the remediation windows', {
+    scanId: scan.scanId,
+    deferred: records.length,
+  });
+  return records;
 }

@@ -92,6 +92,8 @@ export async function startScan(
   const scanId = (deps.newId ?? randomUUID)();
   const targets = describeTargets(config.targets);
   const [previous] = (await deps.store.scans.listScans({ limit: 1 })).items;
+  // Kernel-log failures are counted from the previous scan on (the node keeps no state of its own).
+  const since = previous === undefined ? '0' : String(Math.floor(Date.parse(previous.requestedAt) / 1000));
   const plan = planShards(config, previous?.nodes ?? null);
   const sendBy = new Date(requested.getTime() + SEND_WINDOW_SECONDS * 1000).toISOString();
   const shards: ShardRecord[] = plan.map((shardTargets, shard) => ({
@@ -129,7 +131,7 @@ export async function startScan(
       ({ commandId } = await deps.gateway.send({
         document: 'gather',
         targets: shard.targets,
-        parameters: {},
+        parameters: { since: [since] },
         maxConcurrency: config.maxConcurrency,
         maxErrors: config.maxErrors,
         deliveryTimeoutSeconds: config.deliveryTimeoutSeconds,

@@ -20,11 +20,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FleetscanConfig } from '../config/types.ts';
-import { evaluate } from '../core/policy.ts';
-import { parseGatherReport } from '../core/report.ts';
+import { evaluate, type Verdict } from '../core/policy.ts';
+import { type CounterRates, counterRates, sampleOf } from '../core/rates.ts';
+import { type ActionChoice, chooseAction } from '../core/remedy.ts';
+import { type ParsedGatherReport, parseGatherReport } from '../core/report.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import { recoverGatherCommand } from './adopt.ts';
-import { errorRecord, invocationError, judgedRecord, type RecordContext, readReport } from './evaluation.ts';
+import {
+  BOOT_ID_CHARS,
+  errorRecord,
+  invocationError,
+  judgedRecord,
+  type RecordContext,
+  readReport,
+} from './evaluation.ts';
 import { finishScan, type ScanWork } from './finish.ts';
 import {
   type Deadline,
@@ -36,6 +45,7 @@ import {
   type RuntimeDeps,
   type ScanRecord,
   type ShardRecord,
+  type StatusChange,
   type StoredRecord,
   type VerdictUpdate,
 } from './ports.ts';
@@ -105,6 +115,10 @@ interface Judged {
   readonly stored: StoredRecord[];
   readonly updates: Map<string, VerdictUpdate>;
   readonly newHosts: { nodeId: string; host: string }[];
+  /** CRITICAL nodes no action suits, by why. */
+  readonly held: Record<string, number>;
+  /** Each judged node's status against its previous record. */
+  readonly changes: StatusChange[];
 }
 
 /** One listing page → the records to store, the verdicts to fold in, the host names new to the history. */
@@ -132,6 +146,8 @@ async function judgePage(
   const stored: StoredRecord[] = [];
   const updates = new Map<string, VerdictUpdate>();
   const newHosts: { nodeId: string; host: string }[] = [];
+  const held: Record<string, number> = {};
+  const changes: StatusChange[] = [];
   for (const [index, invocation] of invocations.entries()) {
     const state = states.get(invocation.instanceId);
     const { previous: breaches, folded, superseded } = previousOf(state, scan);
@@ -151,6 +167,7 @@ async function judgePage(
       continue;
     }
     const { report } = read;
+    const before = previous.get(invocation.instanceId);
     const verdict = evaluate(
       {
         zones: report.zones,
@@ -158,16 +175,38 @@ async function judgePage(
         memAvailableKb: report.memAvailableKb,
         allocFailures: report.allocFailures,
         previousBreaches: breaches,
+        kernel: report.kernel,
+        pagetypes: report.pagetypes,
+        rates: ratesSince(before, report, scan),
+        noEffectStreak: state?.noEffectCount ?? 0,
       },
       config.thresholds,
+      config.diagnosis,
     );
     const record = judgedRecord(context, invocation, report, verdict, config.thresholds);
+    changes.push({ nodeId: record.nodeId, status: record.status, from: before?.status ?? null });
     // A newer scan has judged this node since: this one's data is too old to act on.
-    const candidate = verdict.level === 'CRITICAL' && verdict.cause === 'fragmentation' && !superseded;
-    stored.push(candidate ? { record, candidacy: { fragmentedNumaNodes: verdict.fragmentedNumaNodes } } : { record });
+    if (verdict.level === 'CRITICAL' && !superseded) {
+      const choice = chooseAction({
+        verdict,
+        report,
+        allowed: config.remediation.allowedActions,
+        thresholds: config.thresholds,
+        diagnosis: config.diagnosis,
+      });
+      if (choice.action !== null) {
+        stored.push({ record, candidacy: { action: choice.action, numaNode: choice.numaNode } });
+      } else {
+        stored.push({ record });
+        const why = heldReason(verdict, choice);
+        held[why] = (held[why] ?? 0) + 1;
+      }
+    } else {
+      stored.push({ record });
+    }
     // A node that never breached needs no state item: absent means zero.
-    const changes = verdict.consecutiveBreaches !== 0 || (state?.consecutiveBreaches ?? 0) !== 0;
-    if (!folded && !superseded && changes) {
+    const moved = verdict.consecutiveBreaches !== 0 || (state?.consecutiveBreaches ?? 0) !== 0;
+    if (!folded && !superseded && moved) {
       updates.set(invocation.instanceId, {
         nodeId: invocation.instanceId,
         scanId: scan.scanId,
@@ -176,12 +215,45 @@ async function judgePage(
         consecutiveBreaches: verdict.consecutiveBreaches,
       });
     }
-    const before = previous.get(invocation.instanceId);
     if (record.host !== null && record.host !== '' && before?.host !== record.host) {
       newHosts.push({ nodeId: invocation.instanceId, host: record.host });
     }
   }
-  return { stored, updates, newHosts };
+  // Nodes that could not be judged change status too (unreachable since the last scan, or back).
+  for (const { record } of stored) {
+    if (record.status === 'ERROR') {
+      changes.push({ nodeId: record.nodeId, status: 'ERROR', from: previous.get(record.nodeId)?.status ?? null });
+    }
+  }
+  return { stored, updates, newHosts, held, changes };
+}
+
+/** The node's counters since its previous record (none when either lacks them: a v1 report, a first scan). */
+function ratesSince(before: NodeRecord | undefined, report: ParsedGatherReport, scan: ScanRecord): CounterRates | null {
+  const current = sampleOf(report, Date.parse(scan.requestedAt));
+  if (current === null) return null;
+  const previous =
+    before === undefined || before.counters === null
+      ? null
+      : {
+          at: Date.parse(before.at),
+          bootId: before.bootId,
+          uptimeSeconds: before.uptimeSeconds,
+          counters: before.counters,
+        };
+  // Boot ids are kept shortened: compare like with like.
+  const shortened = { ...current, bootId: current.bootId === null ? null : current.bootId.slice(0, BOOT_ID_CHARS) };
+  return counterRates(previous, shortened);
+}
+
+/** Why a CRITICAL node gets no remediation, in a few words for the summary's "Not remediated" line. */
+function heldReason(verdict: Verdict, choice: ActionChoice): string {
+  if (verdict.knownIssues.length > 0) return 'known kernel issue (upgrade)';
+  if (verdict.compaction.canHelp === false) return 'compaction cannot help (drain or reboot)';
+  if (verdict.findings.some((finding) => finding.code === 'low-available-memory')) return 'short of memory';
+  return choice.reason.startsWith('the watched order fails for lack of free memory')
+    ? 'lack of free memory'
+    : 'no allowed action fits';
 }
 
 /** What a gather command was sent for: its `CMD#` item, or SSM's own record of it (its Comment names the scan). */
@@ -341,7 +413,15 @@ async function walk(
             : [deps.store.states.recordVerdict(update)];
         }),
       );
-      tallies = addRecords(tallies, stored);
+      // What the page stored is what is tallied (an earlier attempt's page, when there was one).
+      const kept = new Set(stored.map(({ record }) => `${record.nodeId}|${record.status}`));
+      const ours =
+        stored.length === judged.stored.length &&
+        stored.every((entry, i) => entry.record.nodeId === judged.stored[i]?.record.nodeId);
+      tallies = addRecords(tallies, stored, {
+        held: ours ? judged.held : {},
+        changes: judged.changes.filter((change) => kept.has(`${change.nodeId}|${change.status}`)),
+      });
       for (const { record } of stored) seen?.add(record.nodeId);
       page += 1;
       pages += 1;

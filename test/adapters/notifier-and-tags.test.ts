@@ -20,7 +20,7 @@ beforeEach(() => {
 });
 
 describe('SnsNotifier', () => {
-  it('publishes with severity and scanId as String message attributes', async () => {
+  it('publishes with severity and scanId as String message attributes, the kinds as a String.Array', async () => {
     // Prepare
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const notifier = new SnsNotifier({
@@ -33,6 +33,8 @@ describe('SnsNotifier', () => {
       body: 'body',
       severity: 'CRITICAL',
       scanId: 's-1',
+      kinds: ['change', 'outcome'],
+      facts: { newProblems: ['i-1'], recovered: [], ongoing: [], remediations: [] },
     });
     // Assess
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
@@ -42,6 +44,7 @@ describe('SnsNotifier', () => {
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'CRITICAL' },
         scanId: { DataType: 'String', StringValue: 's-1' },
+        kind: { DataType: 'String.Array', StringValue: '["change","outcome"]' },
       },
     });
   });
@@ -49,7 +52,14 @@ describe('SnsNotifier', () => {
   it('never sends a subject SNS would reject (100 characters or more, line breaks)', async () => {
     sns.on(PublishCommand).resolves({});
     const notifier = new SnsNotifier({ client: new SNSClient({ region: 'us-east-1', credentials }), topicArn: 't' });
-    await notifier.publish({ subject: `a\nb${'x'.repeat(300)}`, body: 'b', severity: 'OK', scanId: 's' });
+    await notifier.publish({
+      subject: `a\nb${'x'.repeat(300)}`,
+      body: 'b',
+      severity: 'OK',
+      scanId: 's',
+      kinds: ['digest'],
+      facts: { newProblems: [], recovered: [], ongoing: [], remediations: [] },
+    });
     const subject = sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject ?? '';
     expect(subject.length).toBeLessThan(100);
     expect(subject).not.toMatch(/[\r\n]/);

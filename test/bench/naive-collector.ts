@@ -40,6 +40,9 @@ function recordFor(scanId: string, nodeId: string, at: string, output: string, s
     worstUnusableIndex: null,
     worstFragmentationIndex: null,
     consecutiveBreaches: 0,
+    counters: null,
+    bootId: null,
+    uptimeSeconds: null,
     invocationState: state === 'Success' ? 'Success' : 'Failed',
   } as const;
   try {

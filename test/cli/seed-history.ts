@@ -73,6 +73,9 @@ function record(
     worstFragmentationIndex:
       indices.length === 0 ? null : Math.max(...indices.map((entry) => entry.fragmentationIndex)),
     consecutiveBreaches: 0,
+    counters: null,
+    bootId: null,
+    uptimeSeconds: null,
     ...details,
     indices,
   };

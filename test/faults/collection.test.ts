@@ -196,7 +196,8 @@ describe('Fault: collection gives up', () => {
     expect((await w.records(scan.scanId)).length).toBe(50);
     const sent = w.notifier.sent.filter((n) => n.scanId === scan.scanId);
     expect(sent).toHaveLength(1);
-    expect(sent[0]?.subject).toMatch(/^fleetscan: INCOMPLETE scan, /);
+    expect(sent[0]?.subject).toMatch(/^fleetscan: INCOMPLETE scan; /);
+    expect(sent[0]?.kinds).toContain('scan-failed');
     expect(sent[0]?.body).toContain('INCOMPLETE: collection stopped before every node was recorded');
     expectCleanNotifications(w, expect);
     // What it collected was acted on: the remediate commands are due (their events never came here); then nothing.

@@ -42,7 +42,7 @@ const STEP = {
 };
 
 const isSummary = (scanId: string) => (n: Notification) => n.body.startsWith(`fleetscan scan ${scanId}\n`);
-const isOutcome = (n: Notification) => n.body.startsWith('fleetscan remediation ');
+const isOutcome = (n: Notification) => n.kinds.includes('outcome');
 
 function remediatedNodes(w: World): string[] {
   return w.sim.fleet.nodes
@@ -66,17 +66,21 @@ async function expectEverythingRemediatedOnce(w: World, scanId: string, expected
   expect(stored.map((r) => r.nodeId).sort()).toEqual(remediatedNodes(w));
   expect(stored).toHaveLength(expected);
   for (const record of stored) {
-    expect(record).toMatchObject({ status: 'COMPLETED', effect: 'improved', notification: 'sent' });
+    expect(record).toMatchObject({ status: 'COMPLETED', effect: 'improved' });
     expect(record.commandId).not.toBeNull();
+  }
+  // One outcome message per remediate command, marked sent on the command.
+  const commands = [...new Set(stored.map((record) => record.commandId ?? ''))];
+  for (const commandId of commands) {
+    expect(await w.deps.store.remediations.getRemediationCommand(commandId)).toMatchObject({ notification: 'sent' });
   }
   await expectScanInvariants(w, { scanId, targeted: w.sim.fleet.nodes.map((n) => n.instanceId) }, expect);
   expect(w.notifier.sent.filter(isSummary(scanId))).toHaveLength(1);
-  expect(
-    w.notifier.sent
-      .filter(isOutcome)
-      .map((n) => n.body.split('\n')[1]?.split(' ')[1] ?? '')
-      .sort(),
-  ).toEqual(stored.map((r) => r.nodeId).sort());
+  const outcomes = w.notifier.sent.filter(isOutcome);
+  expect(outcomes).toHaveLength(commands.length);
+  expect(outcomes.flatMap((n) => n.facts.remediations.map((entry) => entry.nodeId)).sort()).toEqual(
+    stored.map((r) => r.nodeId).sort(),
+  );
   expect(await w.sweepAndCollect(), 'nothing left due').toBe(0);
 }
 
@@ -235,7 +239,8 @@ describe('Fault: SNS fails on a notification', () => {
             scanId: '<scan>',
           };
     expect(anonymous(rebuilt)).toEqual(anonymous(expected));
-    expect(rebuilt?.body).toMatch(/Worst nodes \(13 of 13\)/);
+    // The first scan of these nodes: every one in trouble is news.
+    expect(rebuilt?.body).toMatch(/Newly in trouble since their previous scan \(13\):/);
     expect(rebuilt?.body).toMatch(/Not remediated: 3 over budget/);
   });
 
@@ -300,6 +305,8 @@ describe('Fault: SNS fails on a notification', () => {
     await expect(w.deliver(event)).rejects.toThrow(/SNS/);
     expect(await w.deps.store.remediations.getRemediation(scan.scanId, remediation?.nodeId ?? '')).toMatchObject({
       status: 'COMPLETED',
+    });
+    expect(await w.deps.store.remediations.getRemediationCommand(remediation?.commandId ?? '')).toMatchObject({
       notification: 'pending',
     });
     await w.deliver(structuredClone(event));

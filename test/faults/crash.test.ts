@@ -72,7 +72,8 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
     expect(await w.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(5);
     const summaries = w.notifier.sent.filter((n) => n.scanId === scan.scanId);
     expect(summaries).toHaveLength(1);
-    expect(summaries[0]?.subject).toMatch(/5 remediations/);
+    expect(summaries[0]?.body).toContain('Remediations (5):');
+    expect(summaries[0]?.facts.remediations).toHaveLength(5);
   });
 
   it('keeps every node recorded once when two deliveries race and one of them dies', async () => {

@@ -79,8 +79,13 @@ describe('Fault: duplicate and out-of-order completion events', () => {
       'COMPLETED/improved',
       'COMPLETED/improved',
     ]);
-    const outcomes = world.notifier.sent.filter((n) => n.subject.includes('improved'));
-    expect(outcomes.map((n) => n.subject.split(' ')[1]).sort()).toEqual(settled.map((r) => r.nodeId).sort());
+    // One outcome message per remediate command, each node's outcome in exactly one of them.
+    const outcomes = world.notifier.sent.filter((n) => n.kinds.includes('outcome'));
+    expect(outcomes).toHaveLength(commandIds.length);
+    expect(outcomes.flatMap((n) => n.facts.remediations.map((entry) => entry.nodeId)).sort()).toEqual(
+      settled.map((r) => r.nodeId).sort(),
+    );
+    expect(outcomes.every((n) => n.subject.includes('improved'))).toBe(true);
     for (const record of settled) {
       expect((await world.deps.store.getNodeState(record.nodeId))?.noEffectCount).toBe(0);
     }

@@ -8,16 +8,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamo/schema.ts';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
-import { FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
+import { DOCUMENT_PATTERNS, FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
-import {
-  MAX_LOAD_PER_CPU_PATTERN,
-  MAX_PROACTIVENESS_PATTERN,
-  NUMA_NODE_PATTERN,
-  SCRIPTS,
-  SETTLE_SECONDS_PATTERN,
-  SINCE_PATTERN,
-} from '../../lib/infra/documents.ts';
+import { SCRIPTS } from '../../lib/infra/documents.ts';
 import { removeOutdirs, type Synthesized, synthesize } from './support.ts';
 
 afterAll(removeOutdirs);
@@ -102,7 +95,7 @@ describe('Construct: FleetscanDocuments', () => {
     expect(gather).toMatchObject({ DocumentType: 'Command', DocumentFormat: 'JSON', UpdateMethod: 'NewVersion' });
     expect(content.schemaVersion).toBe('2.2');
     expect(content.parameters).toEqual({
-      since: { type: 'String', description: expect.any(String), default: '0', allowedPattern: SINCE_PATTERN },
+      since: { type: 'String', description: expect.any(String), default: '0', allowedPattern: DOCUMENT_PATTERNS.since },
     });
     expect(more).toEqual([]);
     expect(step).toMatchObject({
@@ -122,25 +115,30 @@ describe('Construct: FleetscanDocuments', () => {
     expect(remediate).toMatchObject({ DocumentType: 'Command', UpdateMethod: 'NewVersion' });
     expect(content.parameters).toEqual({
       action: { type: 'String', description: expect.any(String), allowedValues: [...REMEDIATION_ACTIONS] },
-      numaNode: { type: 'String', description: expect.any(String), default: 'all', allowedPattern: NUMA_NODE_PATTERN },
+      numaNode: {
+        type: 'String',
+        description: expect.any(String),
+        default: 'all',
+        allowedPattern: DOCUMENT_PATTERNS.numaNode,
+      },
       dryRun: { type: 'String', description: expect.any(String), default: 'true', allowedValues: ['true', 'false'] },
       maxLoadPerCpu: {
         type: 'String',
         description: expect.any(String),
         default: '1',
-        allowedPattern: MAX_LOAD_PER_CPU_PATTERN,
+        allowedPattern: DOCUMENT_PATTERNS.maxLoadPerCpu,
       },
       maxProactiveness: {
         type: 'String',
         description: expect.any(String),
         default: '20',
-        allowedPattern: MAX_PROACTIVENESS_PATTERN,
+        allowedPattern: DOCUMENT_PATTERNS.maxProactiveness,
       },
       settleSeconds: {
         type: 'String',
         description: expect.any(String),
         default: '10',
-        allowedPattern: SETTLE_SECONDS_PATTERN,
+        allowedPattern: DOCUMENT_PATTERNS.settleSeconds,
       },
     });
     expect(step).toMatchObject({

@@ -146,7 +146,8 @@ describe('demo --replay', () => {
     const remediated = result.scans.flatMap((scan) => scan.remediations.map((entry) => entry.nodeId));
     expect(remediated.some((id) => id.startsWith('i-0aaaaaaaaaaaaaa'))).toBe(false);
     expect(remediated.length).toBeGreaterThan(0);
-    expect(result.scans.every((scan) => scan.notifications > 0)).toBe(true);
+    // The first scan's problems are news (the replayed ones among them); later scans only tell what changes.
+    expect(result.scans[0]?.notifications).toBeGreaterThan(0);
   });
 
   it('names the file at fault when a directory cannot be replayed', async () => {

@@ -368,7 +368,9 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
     const second = await scanAndCollect(config);
     expect(second.result.counts.CRITICAL).toBe(1);
     expect(remediatedNodeIds()).toEqual([node]);
-    expect(h.notifier.messages.at(-1)?.body).toContain('1 cooling down');
+    // Still CRITICAL is not news: the scan sends nothing, and its record says why the node was left alone.
+    expect(h.notifier.messages.filter((message) => message.scanId === second.scan.scanId)).toEqual([]);
+    expect((await h.store.getScan(second.scan.scanId))?.notRemediated).toEqual({ 'cooling down': 1 });
     h.clock.advance(6 * HOUR);
     await scanAndCollect(config);
     expect(remediatedNodeIds()).toEqual([node, node]);
@@ -439,8 +441,10 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
         .commandsFor('remediate')
         .flatMap((command) => command.instanceIds.map((id) => [id, command.request.parameters])),
     );
-    expect(byNode['i-one']).toEqual({ action: ['compact-node'], numaNode: ['1'], dryRun: ['false'] });
-    expect(byNode['i-two']).toEqual({ action: ['compact'], numaNode: ['all'], dryRun: ['false'] });
+    // The remediation guards go with every command: the node checks them right before acting.
+    const guards = { maxLoadPerCpu: ['1'], maxProactiveness: ['20'], settleSeconds: ['10'] };
+    expect(byNode['i-one']).toEqual({ action: ['compact-node'], numaNode: ['1'], dryRun: ['false'], ...guards });
+    expect(byNode['i-two']).toEqual({ action: ['compact'], numaNode: ['all'], dryRun: ['false'], ...guards });
   });
 
   it('blocks a node after two remediations without effect, says so, and resumes once cleared', async () => {
@@ -461,14 +465,142 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
     );
     expect(outcome[1]?.severity).toBe('CRITICAL');
 
-    await scanAndCollect(config);
+    const third = await scanAndCollect(config);
     expect(remediatedNodeIds()).toHaveLength(2);
-    expect(h.notifier.messages.at(-1)?.body).toContain('1 blocked');
+    // Blocked, and judged for what two compactions without effect say: compaction cannot help this node.
+    expect((await h.store.getScan(third.scan.scanId))?.notRemediated).toEqual({
+      'compaction cannot help (drain or reboot)': 1,
+    });
+    const [record] = (await h.store.listScanNodes(third.scan.scanId, { limit: 1 })).items;
+    expect(record?.findings).toContainEqual(expect.stringMatching(/^compaction-futile/));
 
     expect(await h.store.clearNode('i-stuck')).toBe(true);
     h.clock.advance(2 * HOUR);
     await scanAndCollect(config);
     expect(remediatedNodeIds()).toHaveLength(3);
+  });
+});
+
+describe('notifications are for news', () => {
+  const OPTED_OUT = { fleetscan: 'enabled', 'fleetscan:remediate': 'false' };
+  const scanMessages = (scanId: string) => h.notifier.messages.filter((message) => message.scanId === scanId);
+
+  it('tells each problem once, stays quiet while it lasts, tells the recovery, and sends the digest once a day', async () => {
+    const config = testConfig();
+    h.fleet.add('i-ok', { numa: [HEALTHY] });
+    const b = h.fleet.add('i-b', { numa: [FRAGMENTED], tags: OPTED_OUT });
+    h.fleet.add('i-c', { numa: [FRAGMENTED], tags: OPTED_OUT });
+    // Act + Assess: the first scan's problems are news, and it sends the first digest.
+    const first = await scanAndCollect(config);
+    expect(scanMessages(first.scan.scanId).map((m) => [m.kinds, m.facts.newProblems])).toEqual([
+      [
+        ['change', 'digest'],
+        ['i-b', 'i-c'],
+      ],
+    ]);
+    // Ten more scans, 15 minutes apart, the same two nodes CRITICAL all along: not one message.
+    const quiet: string[] = [];
+    for (let scan = 0; scan < 10; scan += 1) {
+      h.clock.advance(15 * 60_000 - 60_000);
+      quiet.push((await scanAndCollect(config)).scan.scanId);
+    }
+    expect(quiet.flatMap(scanMessages)).toEqual([]);
+    expect((await h.store.getScan(quiet[0] ?? ''))?.notificationKinds ?? []).toEqual([]);
+    // i-b recovers: one message, OK, saying so.
+    b.gather = () => ({ output: gatherOutput({ host: 'host-i-b', numa: [HEALTHY] }) });
+    h.clock.advance(15 * 60_000 - 60_000);
+    const recovery = await scanAndCollect(config);
+    const [told] = scanMessages(recovery.scan.scanId);
+    expect(told).toMatchObject({ subject: 'fleetscan: 1 recovered', severity: 'OK', kinds: ['change'] });
+    expect(told?.facts).toMatchObject({ newProblems: [], recovered: ['i-b'] });
+    // A day after the first digest, the next scan lists what is still wrong.
+    h.clock.set(new Date(T0.getTime() + 24 * HOUR));
+    const daily = await scanAndCollect(config);
+    const [digest] = scanMessages(daily.scan.scanId);
+    expect(digest).toMatchObject({ kinds: ['digest'], severity: 'CRITICAL' });
+    expect(digest?.facts.ongoing).toEqual(['i-c']);
+    expect(digest?.subject).toBe('fleetscan: 1 CRITICAL of 3 nodes');
+    h.clock.advance(15 * 60_000 - 60_000);
+    expect(scanMessages((await scanAndCollect(config)).scan.scanId)).toEqual([]);
+  });
+
+  it('tells a node that got worse (WARN to CRITICAL) as news', async () => {
+    const config = testConfig({ thresholds: { ...testConfig().thresholds, consecutiveBreachesForCritical: 2 } });
+    h.fleet.add('i-w', { numa: [FRAGMENTED], tags: OPTED_OUT });
+    const warn = await scanAndCollect(config);
+    expect(scanMessages(warn.scan.scanId)[0]?.subject).toMatch(/^fleetscan: 1 new WARN/);
+    h.clock.advance(15 * 60_000);
+    const worse = await scanAndCollect(config);
+    expect(scanMessages(worse.scan.scanId).map((m) => m.subject)).toEqual(['fleetscan: 1 new CRITICAL']);
+  });
+
+  it('defers remediation outside the remediation windows, says when it may act, and acts once a window opens', async () => {
+    const config = testConfig({
+      remediation: {
+        windows: [
+          { days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'], start: '02:00', end: '05:00', timeZone: 'UTC' },
+        ],
+      },
+    });
+    h.fleet.add('i-frag', { numa: [FRAGMENTED] });
+    // T0 is 12:00 UTC: outside 02:00-05:00.
+    const outside = await scanAndCollect(config);
+    expect(h.fleet.commandsFor('remediate')).toEqual([]);
+    const [deferred] = await h.store.remediations.listScanRemediations(outside.scan.scanId);
+    expect(deferred).toMatchObject({ nodeId: 'i-frag', status: 'COMPLETED', effect: 'deferred', commandId: null });
+    expect(deferred?.detail).toMatch(/2025-03-02T02:00:00\.000Z/);
+    const [message] = scanMessages(outside.scan.scanId);
+    expect(message?.body).toMatch(/i-frag: compact-node on NUMA node 0 - deferred/);
+    // Still outside: deferred again, which is not news.
+    h.clock.advance(15 * 60_000);
+    const again = await scanAndCollect(config);
+    expect(scanMessages(again.scan.scanId)).toEqual([]);
+    // Inside the window: the node is remediated.
+    h.clock.set(new Date('2025-03-02T02:30:00.000Z'));
+    await scanAndCollect(config);
+    expect(remediatedNodeIds()).toEqual(['i-frag']);
+  });
+});
+
+describe('counters between scans', () => {
+  const BOOT_A = '0f3e2d1c-4b5a-4978-8695-a4b3c2d1e0f9';
+  const BOOT_B = '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
+  const counters = (stalls: number, fails: number) => ({
+    compact_stall: stalls,
+    compact_fail: fails,
+    compact_success: 0,
+    allocstall_normal: 0,
+  });
+
+  it('judges compaction from the counters’ rates since the last scan, and from boot after a reboot', async () => {
+    const config = testConfig();
+    const node = h.fleet.add('i-rates', { tags: { fleetscan: 'enabled', 'fleetscan:remediate': 'false' } });
+    const answer = (stalls: number, fails: number, bootId: string, uptimeSeconds: number) => {
+      node.gather = () => ({
+        output: gatherOutput({ numa: [FRAGMENTED], vmstat: counters(stalls, fails), bootId, uptimeSeconds }),
+      });
+    };
+    const codes = async (scanId: string) => (await allNodes(scanId))[0]?.findings.map((f) => f.split('@')[0]) ?? [];
+    // A node up for days with a million stalls behind it: the totals say nothing about now.
+    answer(1_000_000, 990_000, BOOT_A, 400_000);
+    const first = await scanAndCollect(config);
+    expect(await codes(first.scan.scanId)).not.toContain('compaction-stalling');
+    // 15 minutes later, 600 more stalls (40 a minute), 590 of them failed: stalling, and futile.
+    h.clock.advance(15 * 60_000);
+    answer(1_000_600, 990_590, BOOT_A, 400_900);
+    const second = await scanAndCollect(config);
+    expect(await codes(second.scan.scanId)).toEqual(
+      expect.arrayContaining(['compaction-stalling', 'compaction-futile']),
+    );
+    // Rebooted in between: the counters went down. The rates run from boot (5 minutes, 3 stalls): quiet.
+    h.clock.advance(15 * 60_000);
+    answer(3, 0, BOOT_B, 300);
+    const third = await scanAndCollect(config);
+    const found = await codes(third.scan.scanId);
+    expect(found).not.toContain('compaction-stalling');
+    expect(found).not.toContain('compaction-futile');
+    const [record] = await allNodes(third.scan.scanId);
+    expect(record).toMatchObject({ bootId: BOOT_B.slice(0, 8), uptimeSeconds: 300, counters: counters(3, 0) });
   });
 });
 

@@ -219,19 +219,29 @@ describe('Function: collect', () => {
     expect(ssm).toHaveReceivedCommandWith(SendCommandCommand, {
       DocumentName: 'Fleetscan-Remediate',
       InstanceIds: ['i-0abc'],
-      Parameters: { action: ['compact-node'], numaNode: ['0'], dryRun: ['false'] },
+      Parameters: {
+        action: ['compact-node'],
+        numaNode: ['0'],
+        dryRun: ['false'],
+        maxLoadPerCpu: ['1'],
+        maxProactiveness: ['20'],
+        settleSeconds: ['10'],
+      },
     });
+    // The node is new and CRITICAL (news), and this first scan sends the first digest too.
     expect(sns).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: ENV.TOPIC_ARN,
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'CRITICAL' },
         scanId: { DataType: 'String', StringValue: 'scan-1' },
+        kind: { DataType: 'String.Array', StringValue: '["change","digest"]' },
       },
     });
     const metrics = emfMetrics();
     expect(metrics).toHaveLength(1);
     expect(metrics[0]).toMatchObject({
       ScansCompleted: 1,
+      ScansIncomplete: 0,
       NodesScanned: 1,
       NodesCRITICAL: 1,
       WorstUnusableIndex: 1000,

@@ -1,27 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../lib/core/policy.ts';
 import { parseRemediationReport } from '../../lib/core/report.ts';
-import {
-  measureEffect,
-  planRemediation,
-  remediateComment,
-  scanOfRemediateComment,
-} from '../../lib/runtime/remediate.ts';
+import { measureEffect, remediateComment, scanOfRemediateComment } from '../../lib/runtime/remediate.ts';
 import { FRAGMENTED, HEALTHY, remediationOutput } from '../support/runtime-fixtures.ts';
-
-describe('planRemediation', () => {
-  it.each([
-    ['compact-node', [1], { action: 'compact-node', numaNode: 1 }],
-    ['compact-node', [0, 1], { action: 'compact', numaNode: null }],
-    ['compact-node', [], { action: 'compact', numaNode: null }],
-    ['compact', [0], { action: 'compact-node', numaNode: 0 }],
-    ['drop-caches-and-compact', [1], { action: 'drop-caches-and-compact', numaNode: 1 }],
-    ['drop-caches-and-compact', [0, 1], { action: 'drop-caches-and-compact', numaNode: null }],
-    ['drop-caches', [1], { action: 'drop-caches', numaNode: null }],
-  ] as const)('with %s and fragmented NUMA nodes %j does %j', (action, numa, expected) => {
-    expect(planRemediation({ action }, numa)).toEqual(expected);
-  });
-});
 
 describe('measureEffect', () => {
   const report = (options: { before: number[][]; after: number[][]; dryRun?: boolean; numaNode?: number | null }) =>
@@ -41,15 +22,28 @@ describe('measureEffect', () => {
     expect(result.before[0]).toMatchObject({ node: 0, zone: 'Normal', order: 6, unusableIndex: 1000 });
   });
 
-  it('is improved when suitable blocks at a watched order rise although the worst index stays', () => {
-    const before = [100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    const after = [100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    after[4] = 1;
-    const withSecondZone = measureEffect(
-      report({ before: [before, FRAGMENTED.slice()], after: [after, FRAGMENTED.slice()], numaNode: null }),
-      DEFAULT_THRESHOLDS,
-    );
-    expect(withSecondZone.effect).toBe('improved');
+  it('counts worse as no effect (it adds to the no-effect streak), saying what got worse', () => {
+    const result = measureEffect(report({ before: [[...HEALTHY]], after: [[...FRAGMENTED]] }), DEFAULT_THRESHOLDS);
+    expect(result.effect).toBe('no-effect');
+    expect(result.error).toBeNull();
+    expect(result.detail).toMatch(/worse/);
+  });
+
+  it('is skipped, not failed, when a precheck on the node held the action back, and names the precheck', () => {
+    const text = remediationOutput({
+      action: 'compact',
+      numaNode: null,
+      dryRun: false,
+      before: [[...FRAGMENTED]],
+      after: [[...FRAGMENTED]],
+    })
+      .replace('fleetscan-remediate 1', 'fleetscan-remediate 2')
+      .replace('dryrun false\n', 'dryrun false\nprecheck load skip 9.80 4 1\n')
+      .replace('step compact ok', 'step compact skipped precheck-load\nsettle 0');
+    const result = measureEffect(parseRemediationReport(text), DEFAULT_THRESHOLDS);
+    expect(result.effect).toBe('skipped');
+    expect(result.error).toBeNull();
+    expect(result.detail).toBe('held back by precheck-load on the node');
   });
 
   it('is no-effect when nothing watched moved', () => {

@@ -5,14 +5,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_PATTERNS } from '../../lib/config/contracts.ts';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { parseRemediationReport, REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
-import {
-  MAX_LOAD_PER_CPU_PATTERN,
-  MAX_PROACTIVENESS_PATTERN,
-  NUMA_NODE_PATTERN,
-  SETTLE_SECONDS_PATTERN,
-} from '../../lib/infra/documents.ts';
 import {
   calls,
   copyLayout,
@@ -230,12 +225,12 @@ describe('Script: remediate.sh parameters', () => {
   it.each([
     [
       'maxLoadPerCpu',
-      MAX_LOAD_PER_CPU_PATTERN,
+      DOCUMENT_PATTERNS.maxLoadPerCpu,
       ['0', '1', '1.5', '0.75', '999.99'],
       ['1.234', '.5', '01', "1'", '1;reboot'],
     ],
-    ['maxProactiveness', MAX_PROACTIVENESS_PATTERN, ['0', '20', '100'], ['101', '020', '-1', "2'"]],
-    ['settleSeconds', SETTLE_SECONDS_PATTERN, ['0', '10', '300'], ['301', '010', '1.5', '$(reboot)']],
+    ['maxProactiveness', DOCUMENT_PATTERNS.maxProactiveness, ['0', '20', '100'], ['101', '020', '-1', "2'"]],
+    ['settleSeconds', DOCUMENT_PATTERNS.settleSeconds, ['0', '10', '300'], ['301', '010', '1.5', '$(reboot)']],
   ])(
     'admits through %s’s allowedPattern only values the script accepts, none that leaves the quotes',
     (_name, source, accepted, rejected) => {
@@ -247,7 +242,7 @@ describe('Script: remediate.sh parameters', () => {
   );
 
   it('admits through numaNode’s allowedPattern only values that cannot leave the quotes', () => {
-    const pattern = new RegExp(NUMA_NODE_PATTERN);
+    const pattern = new RegExp(DOCUMENT_PATTERNS.numaNode);
     const accepted = ['all', '0', '7', '63', '999'];
     const rejected = ['007', '1000', '-1', '', 'all ', "0'", '0;reboot', '$(reboot)', '1\n2'];
 

@@ -18,9 +18,9 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_PATTERNS } from '../../lib/config/contracts.ts';
 import { evaluate } from '../../lib/core/policy.ts';
 import { parseGatherReport, parseRemediationReport } from '../../lib/core/report.ts';
-import { NUMA_NODE_PATTERN } from '../../lib/infra/documents.ts';
 import {
   byteLength,
   CONTENT_TRUNCATED,
@@ -141,7 +141,7 @@ describe('SSM simulator: SendCommand', () => {
   });
 
   it('enforces the same remediate parameter rules as the CDK document', () => {
-    expect(REMEDIATE_PARAMETERS.numaNode.allowedPattern).toBe(NUMA_NODE_PATTERN);
+    expect(REMEDIATE_PARAMETERS.numaNode.allowedPattern).toBe(DOCUMENT_PATTERNS.numaNode);
   });
 
   it('refuses unsigned requests and unknown operations on the wire', async () => {

@@ -49,6 +49,9 @@ export function nodeRecord(overrides: Partial<NodeRecord> = {}): NodeRecord {
     worstUnusableIndex: 950,
     worstFragmentationIndex: -1000,
     consecutiveBreaches: 0,
+    counters: { compact_stall: 120, compact_fail: 31, compact_success: 89, allocstall_normal: 4, pgmajfault: 1592 },
+    bootId: '0f3e2d1c',
+    uptimeSeconds: 86_400,
     ...overrides,
   };
 }
@@ -63,6 +66,10 @@ export interface HostShape {
   /** Normal-zone counts per NUMA node. */
   readonly numa?: readonly (readonly number[])[];
   readonly memAvailableKb?: number;
+  /** Version-2 signals: /proc/vmstat counters, the boot they belong to, the uptime. */
+  readonly vmstat?: Readonly<Record<string, number>>;
+  readonly bootId?: string;
+  readonly uptimeSeconds?: number;
 }
 
 function zonesOf(numa: readonly (readonly number[])[]): ZoneCounts[] {
@@ -81,6 +88,9 @@ export function gatherOutput(shape: HostShape = {}): string {
     memAvailableKb: shape.memAvailableKb ?? 41_237_812,
     allocFailures: { count: 0, maxOrder: null },
     zones: zonesOf(shape.numa ?? [HEALTHY]),
+    ...(shape.vmstat === undefined ? {} : { vmstat: shape.vmstat }),
+    ...(shape.bootId === undefined ? {} : { bootId: shape.bootId }),
+    ...(shape.uptimeSeconds === undefined ? {} : { uptimeSeconds: shape.uptimeSeconds }),
   });
 }
 

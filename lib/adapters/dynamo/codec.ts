@@ -3,21 +3,28 @@
  * as lib-dynamodb marshals them; a table item is data from outside the process, so every read is defensive.
  * Node records have their own, packed form (packed.ts).
  */
-import type {
-  CommandRecord,
-  NodeState,
-  NotificationState,
-  RemediationCommandRecord,
-  RemediationEffect,
-  RemediationRecord,
-  ScanRecord,
-  ScanStatus,
-  SendCommandRequest,
-  SeverityCounts,
-  ShardRecord,
-  ShardStatus,
-  Tallies,
+
+import {
+  type Changes,
+  type CommandRecord,
+  NOTIFICATION_KINDS,
+  type NodeState,
+  type NodeStatus,
+  type NotificationKind,
+  type NotificationState,
+  type RemediationCommandRecord,
+  type RemediationEffect,
+  type RemediationRecord,
+  type ScanRecord,
+  type ScanStatus,
+  type SendCommandRequest,
+  type SeverityCounts,
+  type ShardRecord,
+  type ShardStatus,
+  type StatusChange,
+  type Tallies,
 } from '../../runtime/ports.ts';
+import { NO_TALLIES } from '../../runtime/tallies.ts';
 import { decodeIndex, encodeIndex } from './packed.ts';
 import {
   dueAttributes,
@@ -125,6 +132,8 @@ export function scanItem(scan: ScanRecord, retentionDays: number): Item {
     notification: scan.notification,
     notRemediated: scan.notRemediated === undefined ? undefined : { ...scan.notRemediated },
     incompleteReason: scan.incompleteReason,
+    changes: scan.changes === undefined ? undefined : changesValue(scan.changes),
+    notificationKinds: scan.notificationKinds === undefined ? undefined : [...scan.notificationKinds],
     seal: scan.seal === undefined ? undefined : { ...scan.seal },
     sealed: scan.sealed,
   });
@@ -156,6 +165,12 @@ export function scanFromItem(item: Item): ScanRecord {
   }
   if (typeof item.incompleteReason === 'string') out.incompleteReason = item.incompleteReason;
   if (typeof item.shards === 'number') out.shards = item.shards;
+  if (record(item.changes) !== null) out.changes = changesOf(item.changes);
+  if (Array.isArray(item.notificationKinds)) {
+    out.notificationKinds = strList(item, 'notificationKinds').filter((kind): kind is NotificationKind =>
+      (NOTIFICATION_KINDS as readonly string[]).includes(kind),
+    );
+  }
   const seal = record(item.seal);
   if (seal !== null && typeof seal.bits === 'number' && typeof seal.next === 'number') {
     out.seal = { bits: seal.bits, next: seal.next };
@@ -166,7 +181,31 @@ export function scanFromItem(item: Item): ScanRecord {
 
 /* ---- shard ---- */
 
-export const NO_TALLIES: Tallies = { nodes: 0, counts: NO_COUNTS, worstUnusableIndex: null, candidates: 0 };
+export function changesValue(changes: Changes): Item {
+  return {
+    newProblems: { ...changes.newProblems },
+    recovered: changes.recovered,
+    listed: changes.listed.map((change) => compact({ n: change.nodeId, s: change.status, f: change.from })),
+  };
+}
+
+const STATUSES: readonly string[] = ['OK', 'WARN', 'CRITICAL', 'ERROR'];
+
+function changesOf(value: unknown): Changes {
+  const map = record(value);
+  if (map === null) return NO_TALLIES.changes;
+  const listed = Array.isArray(map.listed) ? map.listed : [];
+  return {
+    newProblems: countsOf(map.newProblems) ?? NO_COUNTS,
+    recovered: num(map, 'recovered', 0),
+    listed: listed.flatMap((entry: unknown): StatusChange[] => {
+      const change = record(entry);
+      if (change === null || typeof change.n !== 'string' || !STATUSES.includes(String(change.s))) return [];
+      const from = STATUSES.includes(String(change.f)) ? (change.f as NodeStatus) : null;
+      return [{ nodeId: change.n, status: change.s as NodeStatus, from }];
+    }),
+  };
+}
 
 export function talliesValue(tallies: Tallies): Item {
   return compact({
@@ -174,7 +213,17 @@ export function talliesValue(tallies: Tallies): Item {
     counts: { ...tallies.counts },
     worst: tallies.worstUnusableIndex,
     candidates: tallies.candidates,
+    held: { ...tallies.held },
+    changes: changesValue(tallies.changes),
   });
+}
+
+function numbersOf(value: unknown): Record<string, number> {
+  const map = record(value);
+  if (map === null) return {};
+  return Object.fromEntries(
+    Object.entries(map).filter((entry): entry is [string, number] => typeof entry[1] === 'number'),
+  );
 }
 
 function talliesOf(value: unknown): Tallies {
@@ -185,6 +234,8 @@ function talliesOf(value: unknown): Tallies {
     counts: countsOf(map.counts) ?? NO_COUNTS,
     worstUnusableIndex: optNum(map, 'worst'),
     candidates: num(map, 'candidates', 0),
+    held: numbersOf(map.held),
+    changes: changesOf(map.changes),
   };
 }
 
@@ -296,6 +347,7 @@ export function remediationCommandItem(command: RemediationCommandRecord, retent
 }
 
 export function remediationCommandFromItem(item: Item): RemediationCommandRecord {
+  const notification = notificationState(item);
   return {
     commandId: str(item, 'commandId'),
     scanId: str(item, 'scanId'),
@@ -303,6 +355,7 @@ export function remediationCommandFromItem(item: Item): RemediationCommandRecord
     collectAfter: str(item, 'collectAfter'),
     status: str(item, 'status') === 'COMPLETED' ? 'COMPLETED' : 'RUNNING',
     nodeIds: strList(item, 'nodeIds'),
+    ...(notification === undefined ? {} : { notification }),
   };
 }
 
@@ -360,6 +413,7 @@ export function remediationItem(record: RemediationRecord, retentionDays: number
     host: record.host,
     noEffectCount: record.noEffectCount,
     notification: record.notification,
+    detail: record.detail,
   });
 }
 
@@ -386,6 +440,7 @@ export function remediationFromItem(item: Item): RemediationRecord {
   if (typeof item.noEffectCount === 'number') out.noEffectCount = item.noEffectCount;
   const notification = notificationState(item);
   if (notification !== undefined) out.notification = notification;
+  if (typeof item.detail === 'string') out.detail = item.detail;
   return out;
 }
 

@@ -9,7 +9,14 @@ import type { DynamoTable } from './table.ts';
 const DUE = { '#dp': INDEXES.due.partitionKey, '#ds': INDEXES.due.sortKey } as const;
 
 function keyOf(target: OutboxTarget): { pk: string; sk: string } {
-  return target.kind === 'scan' ? keys.scan(target.scanId) : keys.remediation(target.scanId, target.nodeId);
+  switch (target.kind) {
+    case 'scan':
+      return keys.scan(target.scanId);
+    case 'command':
+      return keys.command(target.commandId);
+    case 'remediation':
+      return keys.remediation(target.scanId, target.nodeId);
+  }
 }
 
 export class DynamoOutboxStore implements OutboxStore {
@@ -36,7 +43,7 @@ export class DynamoOutboxStore implements OutboxStore {
   }
 
   async markNotified(target: OutboxTarget): Promise<void> {
-    if (target.kind === 'remediation') {
+    if (target.kind !== 'scan') {
       await this.table.conditional({
         Key: keyOf(target),
         UpdateExpression: 'SET notification = :sent REMOVE notifyingUntil, #dp, #ds',

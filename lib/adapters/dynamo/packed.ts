@@ -12,6 +12,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ZoneCounts } from '../../core/buddyinfo.ts';
 import { DEFAULT_THRESHOLDS } from '../../core/policy.ts';
+import { REMEDIATION_ACTIONS, type RemediationAction } from '../../core/report.ts';
 import { watchedIndices } from '../../runtime/evaluation.ts';
 import type {
   Candidacy,
@@ -30,6 +31,8 @@ export class RecordCodecError extends Error {
 const FORMAT = 1;
 const MAX_TEXT = 512;
 const MAX_LIST = 256;
+/** vmstat counters a record keeps (the diagnosis reads a dozen). */
+const MAX_COUNTERS = 32;
 
 const STATUS_CODE: Record<NodeStatus, string> = { OK: 'O', WARN: 'W', CRITICAL: 'C', ERROR: 'E' };
 const STATUS_OF: Record<string, NodeStatus> = { O: 'OK', W: 'WARN', C: 'CRITICAL', E: 'ERROR' };
@@ -108,7 +111,18 @@ export function toRow(stored: StoredRecord, orders: readonly number[]): Row {
       if (typeof value === 'number') int(value, `indices.${name}`);
     }
   }
-  const candidacy = stored.candidacy?.fragmentedNumaNodes.map((node) => int(node, 'candidacy') as number) ?? null;
+  const candidacy =
+    stored.candidacy === undefined
+      ? null
+      : [text(stored.candidacy.action, 'candidacy.action'), int(stored.candidacy.numaNode, 'candidacy.numaNode')];
+  const counters =
+    record.counters === null
+      ? null
+      : Object.fromEntries(
+          Object.entries(record.counters)
+            .slice(0, MAX_COUNTERS)
+            .map(([name, value]) => [text(name, 'counters') as string, int(value, `counters.${name}`)]),
+        );
   return [
     text(record.nodeId, 'nodeId'),
     STATUS_CODE[record.status],
@@ -126,10 +140,20 @@ export function toRow(stored: StoredRecord, orders: readonly number[]): Row {
     indices,
     int(record.consecutiveBreaches, 'consecutiveBreaches'),
     candidacy,
+    counters,
+    text(record.bootId, 'bootId'),
+    int(record.uptimeSeconds, 'uptimeSeconds'),
   ];
 }
 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+function countersOf(value: unknown): Record<string, number> | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, number] => Number.isSafeInteger(entry[1])),
+  );
+}
 const num = (value: unknown): number | null =>
   typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
 const strs = (value: unknown): string[] =>
@@ -173,12 +197,15 @@ export function fromRow(
     worstUnusableIndex: unusable.length === 0 ? null : Math.max(...unusable),
     worstFragmentationIndex: frag.length === 0 ? null : Math.max(...frag),
     consecutiveBreaches: num(row[14]) ?? 0,
+    counters: countersOf(row[16]),
+    bootId: str(row[17]),
+    uptimeSeconds: num(row[18]),
   };
-  const candidacy = Array.isArray(row[15])
-    ? ({
-        fragmentedNumaNodes: row[15].filter((entry): entry is number => typeof entry === 'number'),
-      } satisfies Candidacy)
-    : undefined;
+  const [action, numaNode] = Array.isArray(row[15]) ? row[15] : [];
+  const candidacy: Candidacy | undefined =
+    typeof action === 'string' && (REMEDIATION_ACTIONS as readonly string[]).includes(action)
+      ? { action: action as RemediationAction, numaNode: num(numaNode) }
+      : undefined;
   return candidacy === undefined ? { record } : { record, candidacy };
 }
 

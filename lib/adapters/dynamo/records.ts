@@ -68,6 +68,9 @@ export function unstorableRecord(record: NodeRecord, reason: string): NodeRecord
     memTotalKb: null,
     memAvailableKb: null,
     allocFailures: null,
+    counters: null,
+    bootId: null,
+    uptimeSeconds: null,
     zones: [],
     indices: [],
     worstUnusableIndex: null,
@@ -303,7 +306,8 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
         out.push({
           nodeId: stored.record.nodeId,
           worstUnusableIndex: stored.record.worstUnusableIndex,
-          fragmentedNumaNodes: stored.candidacy.fragmentedNumaNodes,
+          action: stored.candidacy.action,
+          numaNode: stored.candidacy.numaNode,
         });
         if (out.length >= limit) return out;
       }

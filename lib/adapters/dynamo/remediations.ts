@@ -129,13 +129,24 @@ export class DynamoRemediationStore implements RemediationStore {
     return command.kind === 'remediate' ? remediationCommandFromItem(item) : null;
   }
 
-  completeRemediationCommand(commandId: string, completedAt: string): Promise<boolean> {
+  completeRemediationCommand(commandId: string, completedAt: string, notify = false): Promise<boolean> {
+    // Its outcomes' message goes into the outbox with the completion, due at once for the sweep (markNotified takes
+    // it off); with nothing to say, the command leaves the due list.
     return this.table.conditional({
       Key: keys.command(commandId),
-      UpdateExpression: 'SET #status = :completed, completedAt = :at REMOVE #dp, #ds',
+      UpdateExpression: notify
+        ? 'SET #status = :completed, completedAt = :at, notification = :pending, #ds = :due'
+        : 'SET #status = :completed, completedAt = :at REMOVE #dp, #ds',
       ConditionExpression: '#status = :running',
-      ExpressionAttributeNames: { '#status': 'status', ...DUE },
-      ExpressionAttributeValues: { ':completed': 'COMPLETED', ':running': 'RUNNING', ':at': completedAt },
+      ExpressionAttributeNames: notify
+        ? { '#status': 'status', '#ds': INDEXES.due.sortKey }
+        : { '#status': 'status', ...DUE },
+      ExpressionAttributeValues: {
+        ':completed': 'COMPLETED',
+        ':running': 'RUNNING',
+        ':at': completedAt,
+        ...(notify ? { ':pending': 'pending', ':due': dueKey(completedAt, 'remediate', commandId) } : {}),
+      },
     });
   }
 }

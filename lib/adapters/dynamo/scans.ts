@@ -15,6 +15,7 @@ import type {
   Tallies,
 } from '../../runtime/ports.ts';
 import {
+  changesValue,
   commandFromItem,
   gatherCommandItem,
   scanFromItem,
@@ -283,6 +284,8 @@ export class DynamoScanStore implements ScanStore {
   completeScan(scanId: string, completion: ScanCompletion): Promise<boolean> {
     const extra = [
       completion.notRemediated === undefined ? '' : ', notRemediated = :reasons',
+      completion.changes === undefined ? '' : ', changes = :changes',
+      completion.kinds === undefined || completion.kinds.length === 0 ? '' : ', notificationKinds = :kinds',
       completion.incompleteReason === undefined ? '' : ', incompleteReason = :why',
       completion.notify === true ? ', notification = :pending' : '',
     ].join('');
@@ -305,9 +308,27 @@ export class DynamoScanStore implements ScanStore {
         ':due': dueKey(completion.completedAt, 'scan', scanId),
         ...(completion.notRemediated === undefined ? {} : { ':reasons': { ...completion.notRemediated } }),
         ...(completion.incompleteReason === undefined ? {} : { ':why': completion.incompleteReason }),
+        ...(completion.changes === undefined ? {} : { ':changes': changesValue(completion.changes) }),
+        ...(completion.kinds === undefined || completion.kinds.length === 0 ? {} : { ':kinds': [...completion.kinds] }),
         ...(completion.notify === true ? { ':pending': 'pending' } : {}),
       },
     });
+  }
+
+  async claimDigest(now: string, intervalSeconds: number, scanId: string): Promise<boolean> {
+    const cutoff = new Date(Date.parse(now) - intervalSeconds * 1000).toISOString();
+    if (
+      await this.table.conditional({
+        Key: keys.digest(),
+        UpdateExpression: 'SET lastDigestAt = :now, lastDigestScanId = :scan',
+        ConditionExpression: 'attribute_not_exists(lastDigestAt) OR lastDigestAt <= :cutoff',
+        ExpressionAttributeValues: { ':now': now, ':cutoff': cutoff, ':scan': scanId },
+      })
+    ) {
+      return true;
+    }
+    // A retry, or a concurrent finisher, of the scan that took it.
+    return (await this.table.get(keys.digest()))?.lastDigestScanId === scanId;
   }
 
   async saveSealProgress(scanId: string, progress: SealProgress): Promise<void> {

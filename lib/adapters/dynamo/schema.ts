@@ -13,6 +13,7 @@
  * | problem record  | PROB#<scanId>#<shard>    | <rank>                  | –                                                          |
  * | node history    | HIST#<bits>#<bucket>     | <at>#<scanId>           | –                                                          |
  * | history layout  | LAYOUT                   | HIST                    | –                                                          |
+ * | last digest     | DIGEST                   | LAST                    | –                                                          |
  * | host name       | HOST#<host>              | NODE#<nodeId>           | –                                                          |
  * | node state      | NODE#<nodeId>            | STATE                   | –                                                          |
  * | remediation     | SCAN#<scanId>            | REM#<nodeId>            | byNode REM#<nodeId>/<at>#<scanId>; byTime REMEDIATIONS/…; due |
@@ -64,6 +65,7 @@ export const keys = {
     sk: `${at}#${scanId}`,
   }),
   layout: () => ({ pk: 'LAYOUT', sk: 'HIST' }),
+  digest: () => ({ pk: 'DIGEST', sk: 'LAST' }),
   hostPartition: (host: string) => `HOST#${host}`,
   host: (host: string, nodeId: string) => ({ pk: `HOST#${host}`, sk: `NODE#${nodeId}` }),
   remediation: (scanId: string, nodeId: string) => ({ pk: `SCAN#${scanId}`, sk: `REM#${nodeId}` }),

@@ -178,7 +178,7 @@ describe('Records: problems and candidates', () => {
     const ref = { scanId: 'c', at: AT, shard: 0, page: 0 };
     const candidate = (nodeId: string, worst: number): StoredRecord => ({
       ...problem(nodeId, 'CRITICAL', worst),
-      candidacy: { fragmentedNumaNodes: [1] },
+      candidacy: { action: 'compact-node', numaNode: 1 },
     });
     await store.scans.createScan(scan('c', AT, { status: 'RUNNING' }), []);
     await store.records.putPage(ref, [
@@ -188,8 +188,8 @@ describe('Records: problems and candidates', () => {
       problem('i-w', 'WARN', 999),
     ]);
     expect(await store.records.candidates('c', 1, 10)).toEqual([
-      { nodeId: 'i-1', worstUnusableIndex: 1000, fragmentedNumaNodes: [1] },
-      { nodeId: 'i-2', worstUnusableIndex: 990, fragmentedNumaNodes: [1] },
+      { nodeId: 'i-1', worstUnusableIndex: 1000, action: 'compact-node', numaNode: 1 },
+      { nodeId: 'i-2', worstUnusableIndex: 990, action: 'compact-node', numaNode: 1 },
     ]);
     expect(await store.records.candidates('c', 1, 1)).toHaveLength(1);
   });

@@ -9,10 +9,12 @@
  * newest first with `Filters` — DocumentName, InvokedAfter, InvokedBefore, Status — and MaxResults/NextToken
  * paging). Anything else answers UnknownOperationException, as AWS does for a target it does not know.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DOCUMENT_PATTERNS } from '../../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../../lib/core/report.ts';
 import { listingOutput, standardErrorContent, standardOutputContent } from './agent-output.ts';
 import { type CommandStatusEvent, eventTime, type InvocationStatusEvent, instanceArn } from './events.ts';
@@ -841,14 +843,20 @@ export class SsmSimulator {
 /** Remediation parameter rules as lib/infra/documents.ts declares them (a simulator test keeps the two equal). */
 export const REMEDIATE_PARAMETERS = {
   action: { allowedValues: REMEDIATION_ACTIONS },
-  numaNode: { allowedPattern: '^(all|[0-9]|[1-9][0-9]{1,2})$' },
+  numaNode: { allowedPattern: DOCUMENT_PATTERNS.numaNode },
   dryRun: { allowedValues: ['true', 'false'] },
+  maxLoadPerCpu: { allowedPattern: DOCUMENT_PATTERNS.maxLoadPerCpu },
+  maxProactiveness: { allowedPattern: DOCUMENT_PATTERNS.maxProactiveness },
+  settleSeconds: { allowedPattern: DOCUMENT_PATTERNS.settleSeconds },
 } as const;
+
+/** The gather document's one parameter, as lib/infra/documents.ts declares it. */
+export const GATHER_PARAMETERS = { since: { allowedPattern: DOCUMENT_PATTERNS.since } } as const;
 
 /** The two documents fleetscan's stack creates, with the remediate document's parameter rules enforced. */
 export function fleetscanDocuments(namePrefix = 'fleetscan'): DocumentSpec[] {
   return [
-    { name: `${namePrefix}-Gather`, kind: 'gather', stepName: 'gather', parameters: {} },
+    { name: `${namePrefix}-Gather`, kind: 'gather', stepName: 'gather', parameters: GATHER_PARAMETERS },
     { name: `${namePrefix}-Remediate`, kind: 'remediate', stepName: 'remediate', parameters: REMEDIATE_PARAMETERS },
   ];
 }
