@@ -5,8 +5,8 @@
  * the production DynamoStore on an embedded dynalite persisted in the data directory, a terminal-and-file
  * Notifier, the fleet's tags as the OptOutSource, and a clock that moves one schedule interval per scan.
  *
- * The data directory holds `store/` (the LevelDB files), `fleet.json` (the fleet, so a later run continues it)
- * and `notifications.log`.
+ * The data directory holds `store/` (the LevelDB files), `fleet.json` (the fleet, so a later run continues it),
+ * `notifications.log` (each message in full) and `notifications.jsonl` (each message as data).
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { startScan } from '../runtime/scan.ts';
 import { SCAN_INTERVAL_MS, SimulatedClock } from './clock.ts';
 import { DEFAULT_OPT_OUT_TAG, DEFAULT_TARGET_TAG, SimulatedFleet } from './fleet.ts';
 import { LocalCommandGateway } from './gateway.ts';
-import { LocalNotifier, NOTIFICATIONS_FILE } from './notifier.ts';
+import { LocalNotifier, NOTIFICATIONS_FILE, NOTIFICATIONS_JSONL } from './notifier.ts';
 import { FleetOptOutSource } from './opt-out.ts';
 import type { ReplayNode } from './replay.ts';
 import { openLocalStore, STORE_DIR } from './store.ts';
@@ -53,7 +53,7 @@ export interface DemoOptions {
   /** Forget the data directory's store, fleet and notifications first. */
   readonly reset: boolean;
   /** Node 0's live reading. @default this machine's /proc (synthetic when unreadable) */
-  readonly readThisHost?: () => Promise<GatherReport | null>;
+  readonly readThisHost?: (since: number) => Promise<GatherReport | null>;
   /** Real time, where a new timeline starts. @default now */
   readonly now?: Date;
   readonly onScanStart?: (index: number, total: number, requestedAt: Date) => void;
@@ -129,7 +129,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const fleetFile = path.join(dataDir, FLEET_FILE);
   const notificationsFile = path.join(dataDir, NOTIFICATIONS_FILE);
   if (options.reset) {
-    for (const name of [STORE_DIR, FLEET_FILE, NOTIFICATIONS_FILE]) {
+    for (const name of [STORE_DIR, FLEET_FILE, NOTIFICATIONS_FILE, NOTIFICATIONS_JSONL]) {
       await rm(path.join(dataDir, name), { recursive: true, force: true });
     }
   }
@@ -177,7 +177,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       ...(options.notificationLine === undefined ? {} : { line: options.notificationLine }),
     });
     const readHost = options.readThisHost ?? readThisHost;
-    const live = (await readHost()) !== null;
+    const live = (await readHost(0)) !== null;
     const replay = options.replay ?? [];
     const clash = replay.find((node) => fleet.node(node.nodeId) !== undefined);
     if (clash !== undefined) {

@@ -11,11 +11,21 @@ import {
   type AllocFailures,
   formatGatherReport,
   formatRemediationReport,
+  type GatherDiagnostics,
   type GatherReport,
+  type Precheck,
   type RemediationAction,
   type RemediationReport,
-  type StepResult,
+  type RemediationStep,
 } from '../core/report.ts';
+import {
+  advanceSignals,
+  type CounterBehaviour,
+  createSignals,
+  diagnosticsOf,
+  QUIET,
+  type SimSignals,
+} from './kernel-signals.ts';
 import { mixSeed, Rng } from './random.ts';
 import {
   ARM64_64K_SAMPLE,
@@ -38,6 +48,7 @@ export const PROFILES = [
   'two-numa',
   'arm64',
   'large',
+  'unmovable',
 ] as const;
 export type Profile = (typeof PROFILES)[number];
 
@@ -53,6 +64,8 @@ export const PROFILE_DESCRIPTIONS: Readonly<Record<Profile, string>> = {
   'two-numa': 'two NUMA nodes; NUMA node 1 fragments while node 0 stays healthy (per-node compaction)',
   arm64: 'arm64 with 64 KiB pages: 14 order columns',
   large: '16 NUMA nodes: the report is longer than the 2,500 characters SSM lists, fetched in full',
+  unmovable:
+    'fragments like `fragmenting`, but most free memory sits in unmovable/reclaimable pageblocks: compaction is futile',
 };
 
 /** Nodes carrying this index modulo 10 (and node 0) are tagged as opted out of remediation. */
@@ -68,7 +81,7 @@ const SHOWCASE: readonly Profile[] = [
   'two-numa',
   'arm64',
   'large',
-  'fragmenting',
+  'unmovable',
 ];
 
 const WEIGHTS: readonly (readonly [Profile, number])[] = [
@@ -81,9 +94,15 @@ const WEIGHTS: readonly (readonly [Profile, number])[] = [
   ['two-numa', 4],
   ['arm64', 2],
   ['large', 2],
+  ['unmovable', 3],
 ];
 
-const X86_KERNELS = ['6.1.119-129.201.amzn2023.x86_64', '5.10.228-219.884.amzn2.x86_64', '6.8.0-1019-aws'];
+const X86_KERNELS = [
+  '6.1.119-129.201.amzn2023.x86_64',
+  '5.10.228-219.884.amzn2.x86_64',
+  '6.8.0-1019-aws',
+  '5.15.0-1071-aws',
+];
 const ARM64_KERNELS = ['6.8.0-1019-aws-64k', '6.1.119-129.201.amzn2023.aarch64+64k'];
 
 export interface SimZone {
@@ -102,8 +121,11 @@ export interface SimNode {
   pageSize: number;
   memTotalKb: number;
   memAvailableKb: number;
-  allocFailures: AllocFailures | null;
   zones: SimZone[];
+  /** Boot, load, kernel log, counters, pagetypes: what a version-2 report adds (see kernel-signals.ts). */
+  signals: SimSignals;
+  /** This machine's own version-2 fields, as last read (node 0 only). */
+  live?: Partial<GatherDiagnostics> & { readonly allocFailures: AllocFailures | null };
   readonly tags: Readonly<Record<string, string>>;
   /** False where compaction finds nothing movable: a remediation with no effect. */
   readonly compactable: boolean;
@@ -111,16 +133,24 @@ export interface SimNode {
   readonly suddenAt: number;
   readonly unreachableAs: 'Undeliverable' | 'DeliveryTimedOut';
   readonly garbageAs: 'escapes' | 'failing-script';
+  /** Set by {@link SimulatedFleet.reboot}: the node reboots before its next gather. */
+  rebootPending?: boolean;
 }
 
 export interface FleetState {
-  readonly version: 1;
+  readonly version: 2;
   readonly seed: number;
   /** Gathers performed so far (drift is a function of seed, node and this number). */
   gathers: number;
   /** Commands sent so far (command ids derive from it). */
   commands: number;
   readonly nodes: SimNode[];
+}
+
+/** A fleet as saved before version 2: nodes carried a since-boot allocation failure count and no other signal. */
+interface FleetStateV1 extends Omit<FleetState, 'version' | 'nodes'> {
+  readonly version: 1;
+  readonly nodes: (Omit<SimNode, 'signals'> & { allocFailures: AllocFailures | null })[];
 }
 
 export interface TagPair {
@@ -146,6 +176,16 @@ export interface RemediationRequest {
   readonly action: RemediationAction;
   readonly numaNode: number | null;
   readonly dryRun: boolean;
+  /** The document's guard parameters (remediation.maxLoadPerCpu, maxProactiveness, settleSeconds). */
+  readonly maxLoadPerCpu: number;
+  readonly maxProactiveness: number;
+  readonly settleSeconds: number;
+}
+
+/** When a gather runs and what it counts from: the document's `since` parameter, epoch seconds (0: since boot). */
+export interface GatherMoment {
+  readonly now: Date;
+  readonly since: number;
 }
 
 export const DEFAULT_TARGET_TAG: TagPair = { key: 'fleetscan', value: 'enabled' };
@@ -241,15 +281,21 @@ function createNode(seed: number, index: number, options: FleetOptions): SimNode
     pageSize,
     memTotalKb,
     memAvailableKb: Math.round(memTotalKb * availableShare),
-    // A few nodes do not let the gather read the kernel log.
-    allocFailures: rng.chance(0.1) ? null : { count: 0, maxOrder: null },
     zones,
+    signals: createSignals(new Rng(mixSeed(seed, index, 0x516)), {
+      immovable: profile === 'unmovable',
+      busy: profile === 'healthy' || profile === 'fragmenting' ? rng.chance(0.08) : false,
+      // A few nodes do not let the gather read the kernel log.
+      klogReadable: !rng.chance(0.1),
+      cpus: Math.max(2, Math.round(memTotalKb / (4 * 1024 * 1024))),
+    }),
     tags: {
       [targetTag.key]: targetTag.value,
       Name: host.split('.')[0] ?? host,
       ...(optedOut ? { [optOutTag.key]: optOutTag.value } : {}),
     },
-    compactable: profile === 'this-host' || profile === 'low-memory' ? false : !rng.chance(0.25),
+    compactable:
+      profile === 'this-host' || profile === 'low-memory' || profile === 'unmovable' ? false : !rng.chance(0.25),
     suddenAt: rng.int(0, 1),
     unreachableAs: rng.chance(0.5) ? 'Undeliverable' : 'DeliveryTimedOut',
     garbageAs: rng.chance(0.5) ? 'escapes' : 'failing-script',
@@ -332,16 +378,27 @@ export class SimulatedFleet {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError('a fleet has at least one node');
     const seed = options.seed >>> 0;
     const nodes = Array.from({ length: options.size }, (_, index) => createNode(seed, index, options));
-    return new SimulatedFleet({ version: 1, seed, gathers: 0, commands: 0, nodes });
+    return new SimulatedFleet({ version: 2, seed, gathers: 0, commands: 0, nodes });
   }
 
   /** A fleet saved by {@link toJSON}. */
   static fromJSON(value: unknown): SimulatedFleet {
-    const state = value as Partial<FleetState> | null;
-    if (state === null || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.nodes)) {
+    const state = value as { version?: unknown; seed?: unknown; nodes?: unknown } | null;
+    if (state === null || typeof state !== 'object' || !Array.isArray(state.nodes)) {
       throw new Error('not a saved fleetscan demo fleet');
     }
+    if (state.version === 1 && typeof state.seed === 'number') return SimulatedFleet.upgrade(state as FleetStateV1);
+    if (state.version !== 2) throw new Error(`a demo fleet saved in format ${String(state.version)}, not 1 or 2`);
     return new SimulatedFleet(structuredClone(state as FleetState));
+  }
+
+  /** A fleet saved before nodes had kernel signals: each node gets the signals it would have had from the start. */
+  private static upgrade(old: FleetStateV1): SimulatedFleet {
+    const nodes = old.nodes.map(({ allocFailures: _, ...node }) => {
+      const fresh = createNode(old.seed, node.index, { seed: old.seed, size: old.nodes.length });
+      return { ...structuredClone(node), signals: fresh.signals } as SimNode;
+    });
+    return new SimulatedFleet({ ...structuredClone(old), version: 2, nodes });
   }
 
   toJSON(): FleetState {
@@ -388,34 +445,66 @@ export class SimulatedFleet {
   }
 
   /**
-   * One gather across the given nodes: every node's free lists move on by one scan interval, then each answers.
-   * `live` is this machine's reading for node 0 (null: keep its synthetic stand-in).
+   * Tells a node to reboot before its next gather (new boot id, counters from zero, its free lists as after a boot).
+   * Nodes also reboot now and then by themselves.
    */
-  gather(instanceIds: readonly string[], live: GatherReport | null = null): Map<string, NodeOutcome> {
+  reboot(instanceId: string): void {
+    const node = this.state.nodes.find((candidate) => candidate.instanceId === instanceId);
+    if (node !== undefined) node.rebootPending = true;
+  }
+
+  /**
+   * One gather across the given nodes at `moment`: every node's free lists and counters move on by one scan
+   * interval, then each answers, counting kernel-log failures since `moment.since`. `live` is this machine's reading
+   * for node 0 (null: keep its synthetic stand-in).
+   */
+  gather(
+    instanceIds: readonly string[],
+    moment: GatherMoment,
+    live: GatherReport | null = null,
+  ): Map<string, NodeOutcome> {
     const gatherNo = this.state.gathers;
     this.state.gathers += 1;
     const wanted = new Set(instanceIds);
     const out = new Map<string, NodeOutcome>();
     for (const node of this.state.nodes) {
       if (!wanted.has(node.instanceId)) continue;
-      this.drift(node, gatherNo, live);
-      out.set(node.instanceId, this.answerGather(node, gatherNo));
+      this.drift(node, gatherNo, moment, live);
+      out.set(node.instanceId, this.answerGather(node, gatherNo, moment));
     }
     return out;
   }
 
-  private drift(node: SimNode, gatherNo: number, live: GatherReport | null): void {
+  private drift(node: SimNode, gatherNo: number, moment: GatherMoment, live: GatherReport | null): void {
     const rng = new Rng(mixSeed(this.state.seed, node.index, gatherNo, 0xd1));
-    if (node.profile === 'this-host') {
-      if (live !== null) {
-        adoptLive(node, live);
-        return;
-      }
+    const now = Math.floor(moment.now.getTime() / 1000);
+    if (node.profile === 'this-host' && live !== null) {
+      adoptLive(node, live);
+      advanceSignals(node.signals, now, QUIET, NO_FAILURES, rng);
+      return;
     }
-    if (gatherNo === 0 && node.profile !== 'sudden') return;
+    const reboot =
+      node.rebootPending === true || (node.profile !== 'this-host' && gatherNo > 0 && rng.chance(REBOOT_CHANCE));
+    node.rebootPending = false;
+    if (reboot) node.zones = initialZones(node.profile, rng);
+    else if (gatherNo > 0 || node.profile === 'sudden') this.move(node, gatherNo, rng);
+    // Allocations of an order fail once no watched zone has a free block of that order or above.
+    const starvedOrders = FAILING_ORDERS.filter((order) =>
+      watchedOf(node).every((zone) => zone.freeBlocks.slice(order).every((count) => count === 0)),
+    );
+    const starved = starvedOrders.length > 0;
+    const failing =
+      starved && (node.profile === 'fragmenting' || node.profile === 'sudden' || node.profile === 'unmovable');
+    const failures = failing ? { count: rng.int(1, 4 * starvedOrders.length), orders: starvedOrders } : NO_FAILURES;
+    advanceSignals(node.signals, now, behaviourOf(node, starved), failures, rng, reboot);
+  }
+
+  /** How the free lists change over one scan interval, by profile. */
+  private move(node: SimNode, gatherNo: number, rng: Rng): void {
     for (const zone of node.zones) jitter(zone.freeBlocks, rng, node.profile === 'low-memory' ? 0.05 : 0.08);
     switch (node.profile) {
       case 'fragmenting':
+      case 'unmovable':
         for (const zone of watchedOf(node)) fragment(zone.freeBlocks, rng, 0.55, 4);
         break;
       case 'two-numa':
@@ -429,36 +518,49 @@ export class SimulatedFleet {
       default:
         break;
     }
-    if ((node.profile === 'fragmenting' || node.profile === 'sudden') && node.allocFailures !== null) {
-      const starved = watchedOf(node).every((zone) => zone.freeBlocks.slice(4).every((count) => count === 0));
-      if (starved) {
-        node.allocFailures = { count: node.allocFailures.count + rng.int(1, 12), maxOrder: rng.pick([4, 6]) };
-      }
-    }
   }
 
-  private answerGather(node: SimNode, gatherNo: number): NodeOutcome {
+  private answerGather(node: SimNode, gatherNo: number, moment: GatherMoment): NodeOutcome {
     if (node.profile === 'unreachable') return { kind: 'unreachable', state: node.unreachableAs };
     if (node.profile === 'garbage') return garbageOutcome(node, gatherNo);
-    return { kind: 'ran', stdout: formatGatherReport(this.report(node)), stderr: '', exitCode: 0 };
+    const report = this.report(node, moment, new Rng(mixSeed(this.state.seed, node.index, gatherNo, 0x10ad)));
+    return { kind: 'ran', stdout: formatGatherReport(report), stderr: '', exitCode: 0 };
   }
 
-  /** The node's current gather report (what its gather script would print). */
-  report(node: Readonly<SimNode>): GatherReport {
+  /** The node's gather report at `moment` (what its gather script would print). */
+  report(node: Readonly<SimNode>, moment: GatherMoment, rng = new Rng(node.index)): GatherReport {
+    const zones = zonesOf(node);
+    const since = moment.since;
+    const diagnostics =
+      node.live ??
+      diagnosticsOf(
+        node.signals,
+        {
+          zones,
+          watched: zones.filter((zone) => watchedOf(node).some((w) => w.node === zone.node && w.zone === zone.zone)),
+          pageSize: node.pageSize,
+          memTotalKb: node.memTotalKb,
+          memAvailableKb: node.memAvailableKb,
+        },
+        Math.floor(moment.now.getTime() / 1000),
+        since,
+        rng,
+      );
     return {
       host: node.host,
       kernel: node.kernel,
       pageSize: node.pageSize,
       memTotalKb: node.memTotalKb,
       memAvailableKb: node.memAvailableKb,
-      allocFailures: node.allocFailures,
-      zones: node.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] })),
+      ...diagnostics,
+      zones,
     };
   }
 
   /**
-   * Runs the remediate document on one node: re-read, act (unless dry run), re-read, report both.
-   * This machine is never acted on: its steps are `skipped`.
+   * Runs the remediate document on one node as the script does: prechecks (load, kcompactd, proactiveness) that may
+   * hold the action back, a reading, the action (unless dry run), a settle, a second reading. This machine is never
+   * acted on: its steps are `skipped`.
    */
   remediate(instanceId: string, request: RemediationRequest, live: GatherReport | null = null): NodeOutcome {
     const node = this.state.nodes.find((candidate) => candidate.instanceId === instanceId);
@@ -473,23 +575,27 @@ export class SimulatedFleet {
       };
     }
     if (node.profile === 'this-host' && live !== null) adoptLive(node, live);
-    const before = this.report(node).zones;
+    const prechecks = prechecksOf(node, request);
+    const blocked = prechecks.find((check) => check.result === 'skip');
+    const before = zonesOf(node);
     const rng = new Rng(mixSeed(this.state.seed, node.index, this.state.commands, 0xa1));
-    const steps: { name: string; result: StepResult }[] = [];
-    const acting = !request.dryRun && node.profile !== 'this-host';
-    const result: StepResult = request.dryRun ? 'dry-run' : acting ? 'ok' : 'skipped';
+    const steps: RemediationStep[] = [];
+    const acting = blocked === undefined && !request.dryRun && node.profile !== 'this-host';
+    const step = (name: string): void => {
+      if (blocked !== undefined) steps.push({ name, result: 'skipped', reason: `precheck-${blocked.name}` });
+      else steps.push({ name, result: request.dryRun ? 'dry-run' : acting ? 'ok' : 'skipped' });
+    };
     const targets = node.zones.filter((zone) => request.numaNode === null || zone.node === request.numaNode);
     if (request.action === 'drop-caches' || request.action === 'drop-caches-and-compact') {
-      steps.push({ name: 'sync', result }, { name: 'drop-caches', result });
+      step('sync');
+      step('drop-caches');
       if (acting) for (const zone of node.zones) dropCaches(zone.freeBlocks, rng, node.profile !== 'low-memory');
     }
-    if (request.action === 'compact' || request.action === 'drop-caches-and-compact') {
-      steps.push({ name: 'compact', result });
-      if (acting && node.compactable) for (const zone of node.zones) compact(zone.freeBlocks, rng);
-    }
-    if (request.action === 'compact-node') {
-      steps.push({ name: 'compact-node', result });
-      if (acting && node.compactable) for (const zone of targets) compact(zone.freeBlocks, rng);
+    if (request.action !== 'drop-caches') {
+      // `compact` writes compact_memory; the others compact one NUMA node through its sysfs file when given one.
+      step(request.action === 'compact' || request.numaNode === null ? 'compact' : 'compact-node');
+      const zones = request.action === 'compact' ? node.zones : targets;
+      if (acting && node.compactable) for (const zone of zones) compact(zone.freeBlocks, rng);
     }
     const report: RemediationReport = {
       host: node.host,
@@ -497,17 +603,83 @@ export class SimulatedFleet {
       action: request.action,
       numaNode: request.numaNode,
       dryRun: request.dryRun,
+      prechecks,
       steps,
       before,
-      after: this.report(node).zones,
+      settleSeconds: acting ? request.settleSeconds : 0,
+      after: zonesOf(node),
     };
     return { kind: 'ran', stdout: formatRemediationReport(report), stderr: '', exitCode: 0 };
   }
 }
 
+const NO_FAILURES = { count: 0, orders: [0] } as const;
+
+/** The orders workloads ask for that fail on a fragmented node (network buffers at 4, jumbo frames at 6). */
+const FAILING_ORDERS = [4, 6] as const;
+
+/** Chance that a node reboots between two gathers (kernel updates, spot replacements, crashes). */
+const REBOOT_CHANCE = 0.002;
+
+function zonesOf(node: Readonly<SimNode>): ZoneCounts[] {
+  return node.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] }));
+}
+
+/** What the node's counters do over the next interval: its profile, and whether the high orders are gone. */
+function behaviourOf(node: Readonly<SimNode>, starved: boolean): CounterBehaviour {
+  switch (node.profile) {
+    case 'low-memory':
+      return { compactStalls: 0.5, compactFailShare: 0.7, reclaimStalls: 25 };
+    case 'unmovable':
+      return { compactStalls: 12, compactFailShare: 0.97, reclaimStalls: 0.5 };
+    case 'fragmenting':
+    case 'sudden':
+    case 'two-numa':
+      // Compaction that moves nothing (a non-compactable node) fails more often, but not always: fleetscan's own
+      // no-effect streak is what tells it apart there.
+      return starved
+        ? { compactStalls: 4, compactFailShare: node.compactable ? 0.5 : 0.8, reclaimStalls: 0 }
+        : { compactStalls: 0.5, compactFailShare: 0.4, reclaimStalls: 0 };
+    default:
+      return QUIET;
+  }
+}
+
+/** The remediate script's prechecks, on what the node shows now (see remediate.sh check_load & co). */
+function prechecksOf(node: Readonly<SimNode>, request: RemediationRequest): Precheck[] {
+  const signals = node.signals;
+  const load = node.live?.load ?? { one: signals.loadPerCpu * signals.cpus, cpus: signals.cpus };
+  const checks: Precheck[] = [
+    {
+      name: 'load',
+      result: load.one > load.cpus * request.maxLoadPerCpu ? 'skip' : 'ok',
+      observed: [load.one.toFixed(2), String(load.cpus), String(request.maxLoadPerCpu)],
+    },
+  ];
+  if (request.action === 'drop-caches') return checks;
+  const kcompactd = (
+    node.live?.kcompactd ?? [...new Set(node.zones.map((zone) => zone.node))].map((n) => ({ node: n, state: 'S' }))
+  ).filter((thread) => request.numaNode === null || thread.node === request.numaNode);
+  checks.push({
+    name: 'kcompactd',
+    result:
+      kcompactd.length === 0 ? 'unknown' : kcompactd.some((t) => t.state === 'R' || t.state === 'D') ? 'skip' : 'ok',
+    observed: kcompactd.map((thread) => `${thread.node}:${thread.state}`),
+  });
+  const proactiveness = node.live?.sysctls?.compactionProactiveness ?? (node.live ? null : signals.proactiveness);
+  checks.push({
+    name: 'proactiveness',
+    result: proactiveness !== null && proactiveness > request.maxProactiveness ? 'skip' : 'ok',
+    observed: [proactiveness === null ? '-' : String(proactiveness), String(request.maxProactiveness)],
+  });
+  return checks;
+}
+
 /** This machine's node takes what this machine says (a name or kernel of the real host, its real counts). */
 function adoptLive(node: SimNode, live: GatherReport): void {
   node.zones = live.zones.map((zone) => ({ node: zone.node, zone: zone.zone, freeBlocks: [...zone.freeBlocks] }));
+  const { host, kernel, pageSize, memTotalKb, memAvailableKb, zones, ...diagnostics } = live;
+  node.live = diagnostics;
   node.host = live.host;
   node.kernel = live.kernel;
   node.pageSize = live.pageSize;

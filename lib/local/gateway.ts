@@ -6,7 +6,7 @@
  * ListCommands' view of a command (describeCommand, findCommands) — it keeps every command it ran, with the
  * request it came with.
  */
-import { AGENT_OUTPUT_MARKERS, SSM_LIMITS } from '../config/contracts.ts';
+import { AGENT_OUTPUT_MARKERS, DOCUMENT_PATTERNS, REMEDIATE_GUARD_DEFAULTS, SSM_LIMITS } from '../config/contracts.ts';
 import { type GatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
 import {
   type Clock,
@@ -46,8 +46,11 @@ export interface GatewayCalls {
 }
 
 export interface LocalGatewayOptions {
-  /** Reads this machine for node 0 at every command (null: its synthetic stand-in is used). */
-  readonly readThisHost?: () => Promise<GatherReport | null>;
+  /**
+   * Reads this machine for node 0 at every command, counting kernel-log failures since the gather's `since`
+   * (null: its synthetic stand-in is used).
+   */
+  readonly readThisHost?: (since: number) => Promise<GatherReport | null>;
   /** The time commands are requested at (the demo's simulated clock). @default the system clock */
   readonly clock?: Clock;
   /** Extra, read-only nodes printing recorded outputs (`demo --replay`): targeted by every gather, never remediated. */
@@ -97,24 +100,41 @@ function parameter(parameters: SendCommandRequest['parameters'], pattern: RegExp
   return entry?.[1][0];
 }
 
-/** Reads the remediate document's parameters (action, NUMA node, dry run) the way its allowedValues do. */
+/** A guard parameter as the document takes it: its allowedPattern, and its default when left out. */
+function documentNumber(
+  parameters: SendCommandRequest['parameters'],
+  name: keyof typeof DOCUMENT_PATTERNS,
+  fallback: string,
+): number {
+  const value = parameter(parameters, new RegExp(`^${name}$`)) ?? fallback;
+  if (!new RegExp(DOCUMENT_PATTERNS[name]).test(value)) {
+    throw named('InvalidParameters', `${name} '${value.slice(0, 40)}' does not match ${DOCUMENT_PATTERNS[name]}`);
+  }
+  return Number(value);
+}
+
+/** Reads the remediate document's parameters the way its allowedValues and allowedPatterns do. */
 export function remediationRequestOf(parameters: SendCommandRequest['parameters']): RemediationRequest {
   const action = parameter(parameters, /^action$/i) ?? 'compact';
   if (!(REMEDIATION_ACTIONS as readonly string[]).includes(action)) {
     throw named('InvalidParameters', `action '${action}' is not one of ${REMEDIATION_ACTIONS.join(', ')}`);
   }
   const numa = parameter(parameters, /^numa/i) ?? 'all';
-  if (numa !== 'all' && !/^[0-9]{1,4}$/.test(numa)) {
+  if (!new RegExp(DOCUMENT_PATTERNS.numaNode).test(numa)) {
     throw named('InvalidParameters', `NUMA node '${numa}' is not a node id or 'all'`);
   }
   const dryRun = parameter(parameters, /^dry/i) ?? 'true';
   if (dryRun !== 'true' && dryRun !== 'false') {
     throw named('InvalidParameters', `dry run '${dryRun}' is not 'true' or 'false'`);
   }
+  const d = REMEDIATE_GUARD_DEFAULTS;
   return {
     action: action as RemediationAction,
     numaNode: numa === 'all' ? null : Number(numa),
     dryRun: dryRun === 'true',
+    maxLoadPerCpu: documentNumber(parameters, 'maxLoadPerCpu', d.maxLoadPerCpu),
+    maxProactiveness: documentNumber(parameters, 'maxProactiveness', d.maxProactiveness),
+    settleSeconds: documentNumber(parameters, 'settleSeconds', d.settleSeconds),
   };
 }
 
@@ -143,11 +163,13 @@ export class LocalCommandGateway implements CommandGateway {
       ...(request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : request.targets.instanceIds),
       ...replayed.map((node) => node.nodeId),
     ];
-    const live = (await this.options.readThisHost?.()) ?? null;
+    const now = this.options.clock?.now() ?? new Date();
+    const since = request.document === 'gather' ? documentNumber(request.parameters, 'since', '0') : 0;
+    const live = (await this.options.readThisHost?.(since)) ?? null;
     const commandId = this.fleet.nextCommandId();
     let invocations: SentInvocation[];
     if (request.document === 'gather') {
-      const outcomes = this.fleet.gather(targets, live);
+      const outcomes = this.fleet.gather(targets, { now, since }, live);
       for (const node of replayed)
         outcomes.set(node.nodeId, { kind: 'ran', stdout: node.stdout, stderr: '', exitCode: 0 });
       invocations = targets.map((instanceId) => ({
@@ -161,8 +183,7 @@ export class LocalCommandGateway implements CommandGateway {
         outcome: this.fleet.remediate(instanceId, remediation, live),
       }));
     }
-    const requestedAt = this.options.clock?.now() ?? new Date();
-    this.commands.set(commandId, { document: request.document, request, invocations, requestedAt });
+    this.commands.set(commandId, { document: request.document, request, invocations, requestedAt: now });
     return { commandId };
   }
 

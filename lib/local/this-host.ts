@@ -1,30 +1,21 @@
 /**
- * The local fleet's node 0 is this machine: its real /proc/buddyinfo, memory totals, page size, hostname and
- * kernel release, read fresh for every scan. Read-only: nothing on this machine is ever changed.
+ * The local fleet's node 0 is this machine: its real gather report (version 2: /proc/buddyinfo, memory, kernel log,
+ * vmstat counters, pagetypeinfo, ... read by the same rules as the gather script), read fresh for every command.
+ * Read-only: nothing on this machine is ever changed.
  */
-import { readFile } from 'node:fs/promises';
-import os from 'node:os';
-import { parseBuddyinfo } from '../core/buddyinfo.ts';
-import { BUDDYINFO_PATH, localMeminfo, localPageSize } from '../core/read-local.ts';
+
+import { readLocalGather } from '../core/read-local.ts';
 import type { GatherReport } from '../core/report.ts';
 
-/** This machine as a gather report; null when /proc/buddyinfo is not readable or not understood (not Linux). */
-export async function readThisHost(root = ''): Promise<GatherReport | null> {
-  let zones: GatherReport['zones'];
+/**
+ * This machine as a gather report counting kernel-log failures since `since` (epoch seconds, 0: since boot); null
+ * when /proc/buddyinfo is not readable or not understood (not Linux).
+ */
+export async function readThisHost(since = 0, root = ''): Promise<GatherReport | null> {
   try {
-    zones = parseBuddyinfo(await readFile(`${root}${BUDDYINFO_PATH}`, 'utf8'));
+    const { version: _, ...report } = await readLocalGather({ root, since });
+    return report;
   } catch {
     return null;
   }
-  const [pageSize, meminfo] = await Promise.all([localPageSize(root), localMeminfo(root)]);
-  return {
-    host: os.hostname(),
-    kernel: os.release(),
-    pageSize: pageSize ?? 4096,
-    memTotalKb: meminfo.memTotalKb,
-    memAvailableKb: meminfo.memAvailableKb,
-    // The kernel log needs privileges the demo does not ask for: reported as unknown, as the gather script does.
-    allocFailures: null,
-    zones,
-  };
 }

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SCAN_INTERVAL_MS } from '../../lib/local/clock.ts';
 import { DemoSetupError, runDemo } from '../../lib/local/demo.ts';
 import { SimulatedFleet } from '../../lib/local/fleet.ts';
+import { NOTIFICATIONS_JSONL } from '../../lib/local/notifier.ts';
 import { openLocalStore } from '../../lib/local/store.ts';
 
 // Near the real time: the store hides items whose TTL (requestedAt + retention) has passed.
@@ -77,6 +78,62 @@ describe('runDemo', () => {
       );
     } finally {
       await local.close();
+    }
+  });
+
+  it('diagnoses the fleet from its kernel signals: compaction is futile on the unmovable node, which is left alone', async () => {
+    const dataDir = await tmp();
+    const fleet = SimulatedFleet.create({ seed: 4, size: 10 });
+    const unmovable = fleet.nodes.find((node) => node.profile === 'unmovable')?.instanceId ?? '';
+    const result = await runDemo({
+      dataDir,
+      nodes: 10,
+      scans: 10,
+      seed: 4,
+      reset: false,
+      now: NOW,
+      readThisHost: synthetic,
+    });
+    const local = await openLocalStore({ dataDir, create: false });
+    try {
+      const history = await local.store.nodeHistory(unmovable, { limit: 10 });
+      const last = history.items[0];
+      expect(last?.status).toBe('CRITICAL');
+      expect(last?.findings).toContainEqual(expect.stringMatching(/^compaction-futile/));
+      // The counters a verdict judges as rates are stored with each record, with the boot they belong to.
+      expect(last?.counters?.compact_stall).toBeGreaterThan(0);
+      expect(last?.bootId).toMatch(/^[0-9a-f]{8}$/);
+      const remediated = result.scans.flatMap((scan) => scan.remediations.map((entry) => entry.nodeId));
+      expect(remediated).not.toContain(unmovable);
+      expect(remediated.length).toBeGreaterThan(0);
+      const scans = await local.store.listScans({ limit: 10 });
+      expect(
+        scans.items.some((scan) => (scan.notRemediated?.['compaction cannot help (drain or reboot)'] ?? 0) > 0),
+      ).toBe(true);
+    } finally {
+      await local.close();
+    }
+    // Every message is also a line of notifications.jsonl, with what it is about by node id.
+    const lines = (await readFile(path.join(dataDir, NOTIFICATIONS_JSONL), 'utf8')).trim().split('\n');
+    const messages = lines.map((line) => JSON.parse(line));
+    expect(messages).toHaveLength(result.scans.reduce((sum, scan) => sum + scan.notifications, 0));
+    expect(messages[0]).toMatchObject({ kind: 'change', kinds: ['change', 'digest'] });
+    expect(messages.some((message) => message.newProblems.includes(unmovable))).toBe(true);
+    for (const message of messages) {
+      expect(Object.keys(message).sort()).toEqual([
+        'at',
+        'kind',
+        'kinds',
+        'newProblems',
+        'ongoing',
+        'recovered',
+        'remediations',
+        'scanId',
+        'severity',
+        'subject',
+      ]);
+      if (message.kind === 'change') expect(message.newProblems.length + message.recovered.length).toBeGreaterThan(0);
+      if (message.kind === 'outcome') expect(message.remediations.length).toBeGreaterThan(0);
     }
   });
 

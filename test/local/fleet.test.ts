@@ -5,16 +5,17 @@ import type { ZoneCounts } from '../../lib/core/buddyinfo.ts';
 import { ParseError } from '../../lib/core/errors.ts';
 import { contigInfo } from '../../lib/core/metrics.ts';
 import { evaluate } from '../../lib/core/policy.ts';
-import { parseGatherReport, parseRemediationReport } from '../../lib/core/report.ts';
+import { counterRates, sampleOf } from '../../lib/core/rates.ts';
+import { formatGatherReport, parseGatherReport, parseRemediationReport } from '../../lib/core/report.ts';
 import { SimulatedClock } from '../../lib/local/clock.ts';
-import { type NodeOutcome, PROFILES, type Profile, SimulatedFleet } from '../../lib/local/fleet.ts';
+import { type GatherMoment, type NodeOutcome, PROFILES, type Profile, SimulatedFleet } from '../../lib/local/fleet.ts';
 import {
   cutBytes,
   LISTED_OUTPUT_BYTES,
   LISTED_TRUNCATION_SUFFIX,
   LocalCommandGateway,
 } from '../../lib/local/gateway.ts';
-import { LocalNotifier, parseNotificationLog } from '../../lib/local/notifier.ts';
+import { LocalNotifier, NOTIFICATIONS_JSONL, parseNotificationLog } from '../../lib/local/notifier.ts';
 import { FleetOptOutSource } from '../../lib/local/opt-out.ts';
 import type { Invocation, SendCommandRequest } from '../../lib/runtime/ports.ts';
 
@@ -35,6 +36,21 @@ function remediate(instanceIds: string[], action: string, numaNode: string, dryR
     targets: { kind: 'instances', instanceIds },
     parameters: { action: [action], numaNode: [numaNode], dryRun: [String(dryRun)] },
   };
+}
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+/** Gather moments one scan interval apart, each counting from the one before (as the scan's `since` does). */
+function moments(): () => GatherMoment {
+  let n = 0;
+  return () => {
+    n += 1;
+    return { now: new Date(T0 + n * 900_000), since: n === 1 ? 0 : Math.floor((T0 + (n - 1) * 900_000) / 1000) };
+  };
+}
+
+function never(): never {
+  throw new Error('no counter sample');
 }
 
 function stdoutOf(outcome: NodeOutcome | undefined): string {
@@ -71,8 +87,12 @@ describe('SimulatedFleet', () => {
     const a = SimulatedFleet.create({ seed: 42, size: 25 });
     const b = SimulatedFleet.create({ seed: 42, size: 25 });
     const ids = a.nodes.map((node) => node.instanceId);
+    const next = moments();
     // Act
-    const outputs = [0, 1, 2].map(() => [a.gather(ids), b.gather(ids)] as const);
+    const outputs = [0, 1, 2].map(() => {
+      const moment = next();
+      return [a.gather(ids, moment), b.gather(ids, moment)] as const;
+    });
     // Assess
     expect(b.nodes.map((node) => node.instanceId)).toEqual(ids);
     expect(b.nodes.map((node) => node.profile)).toEqual(a.nodes.map((node) => node.profile));
@@ -102,8 +122,9 @@ describe('SimulatedFleet', () => {
     const blocks: number[] = [];
     const levels: string[] = [];
     let previous = 0;
+    const next = moments();
     for (let scan = 0; scan < 4; scan += 1) {
-      const report = parseGatherReport(stdoutOf(fleet.gather([node.instanceId]).get(node.instanceId)));
+      const report = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], next()).get(node.instanceId)));
       blocks.push(suitable(report.zones, 'Normal', 6));
       const verdict = evaluate({ ...report, previousBreaches: previous });
       previous = verdict.consecutiveBreaches;
@@ -122,8 +143,12 @@ describe('SimulatedFleet', () => {
     const fleet = SimulatedFleet.create({ seed: 3, size: 40 });
     const healthy = fleet.nodes.filter((node) => node.profile === 'healthy');
     expect(healthy.length).toBeGreaterThan(5);
+    const next = moments();
     for (let scan = 0; scan < 3; scan += 1) {
-      const outcomes = fleet.gather(healthy.map((node) => node.instanceId));
+      const outcomes = fleet.gather(
+        healthy.map((node) => node.instanceId),
+        next(),
+      );
       for (const node of healthy) {
         const report = parseGatherReport(stdoutOf(outcomes.get(node.instanceId)));
         expect(evaluate(report).breach).toBe(false);
@@ -135,8 +160,9 @@ describe('SimulatedFleet', () => {
     const fleet = SimulatedFleet.create({ seed: 5, size: 10 });
     const node = nodeOf(fleet, 'sudden');
     const seen: number[] = [];
+    const next = moments();
     for (let scan = 0; scan <= node.suddenAt + 1; scan += 1) {
-      const report = parseGatherReport(stdoutOf(fleet.gather([node.instanceId]).get(node.instanceId)));
+      const report = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], next()).get(node.instanceId)));
       seen.push(suitable(report.zones, 'Normal', 4));
     }
     expect(seen.slice(0, node.suddenAt).every((blocks) => blocks > 0)).toBe(true);
@@ -146,7 +172,10 @@ describe('SimulatedFleet', () => {
 
   it('prints the unusual layouts: 14 orders with 64 KiB pages on arm64, two NUMA nodes, a low-memory host', () => {
     const fleet = SimulatedFleet.create({ seed: 9, size: 10 });
-    const outcomes = fleet.gather(fleet.nodes.map((node) => node.instanceId));
+    const outcomes = fleet.gather(
+      fleet.nodes.map((node) => node.instanceId),
+      moments()(),
+    );
     const arm = parseGatherReport(stdoutOf(outcomes.get(nodeOf(fleet, 'arm64').instanceId)));
     expect(arm.pageSize).toBe(65536);
     expect(arm.zones.every((zone) => zone.freeBlocks.length === 14)).toBe(true);
@@ -160,14 +189,99 @@ describe('SimulatedFleet', () => {
   it('continues identically after a save and a restore', () => {
     const original = SimulatedFleet.create({ seed: 11, size: 12 });
     const ids = original.nodes.map((node) => node.instanceId);
-    original.gather(ids);
+    const next = moments();
+    original.gather(ids, next());
     const restored = SimulatedFleet.fromJSON(JSON.parse(JSON.stringify(original.toJSON())));
-    expect([...restored.gather(ids).entries()]).toEqual([...original.gather(ids).entries()]);
+    const moment = next();
+    expect([...restored.gather(ids, moment).entries()]).toEqual([...original.gather(ids, moment).entries()]);
     expect(restored.nextCommandId()).toBe(original.nextCommandId());
+  });
+
+  it('prints version 2: boot, uptime, load, counters, pagetypes of every zone, failures since the last scan', () => {
+    const fleet = SimulatedFleet.create({ seed: 3, size: 10 });
+    const node = nodeOf(fleet, 'fragmenting');
+    const next = moments();
+    const reports = Array.from({ length: 6 }, () => {
+      const moment = next();
+      return {
+        moment,
+        report: parseGatherReport(stdoutOf(fleet.gather([node.instanceId], moment).get(node.instanceId))),
+      };
+    });
+    for (const { moment, report } of reports) {
+      expect(report.version).toBe(2);
+      expect(report.bootId).toMatch(/^[0-9a-f]{8}-/);
+      expect(report.kernelLog?.since).toBe(moment.since);
+      expect(report.pagetypes?.zones.map((zone) => `${zone.node}/${zone.zone}`)).toEqual(
+        report.zones.map((zone) => `${zone.node}/${zone.zone}`),
+      );
+      // The pagetypes split exactly the zone's free pages (no list is capped on this node).
+      for (const zone of report.pagetypes?.zones ?? []) {
+        const buddy = report.zones.find((z) => z.node === zone.node && z.zone === zone.zone);
+        const pages = (buddy?.freeBlocks ?? []).reduce((sum, count, order) => sum + count * 2 ** order, 0);
+        const split = Object.values(zone.freePages ?? {}).reduce((sum, value) => sum + value, 0);
+        expect(zone.cappedTypes).toEqual([]);
+        expect(split).toBe(pages);
+      }
+    }
+    const uptimes = reports.map(({ report }) => report.uptimeSeconds ?? 0);
+    for (let i = 1; i < uptimes.length; i += 1) expect((uptimes[i] ?? 0) - (uptimes[i - 1] ?? 0)).toBe(900);
+    const stalls = reports.map(({ report }) => report.vmstat?.compact_stall ?? 0);
+    expect(stalls.every((value, i) => i === 0 || value >= (stalls[i - 1] ?? 0))).toBe(true);
+    // Once the high orders are gone the kernel logs failures: each scan counts only what came since the last.
+    const failing = reports.filter(({ report }) => (report.allocFailures?.count ?? 0) > 0);
+    expect(failing.length).toBeGreaterThan(0);
+    const sinceBoot = parseGatherReport(formatGatherReport(fleet.report(node, { now: next().now, since: 0 })));
+    const counted = reports.reduce((sum, { report }) => sum + (report.allocFailures?.count ?? 0), 0);
+    expect(sinceBoot.allocFailures?.count).toBe(counted);
+    expect(failing[0]?.report.allocFailures?.processes?.length).toBeGreaterThan(0);
+  });
+
+  it('keeps an unmovable node’s free memory in unmovable pageblocks: the verdict says compaction is futile', () => {
+    const fleet = SimulatedFleet.create({ seed: 3, size: 10 });
+    const node = nodeOf(fleet, 'unmovable');
+    const next = moments();
+    let verdict = evaluate({ zones: [] });
+    let previous: ReturnType<typeof parseGatherReport> | null = null;
+    for (let scan = 0; scan < 5; scan += 1) {
+      const moment = next();
+      const report = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], moment).get(node.instanceId)));
+      const rates =
+        previous === null
+          ? null
+          : counterRates(
+              sampleOf(previous, moment.now.getTime() - 900_000),
+              sampleOf(report, moment.now.getTime()) ?? never(),
+            );
+      verdict = evaluate({ ...report, rates, previousBreaches: verdict.consecutiveBreaches });
+      previous = report;
+    }
+    expect(verdict.breach).toBe(true);
+    expect(verdict.compaction.canHelp).toBe(false);
+    expect(verdict.findings.map((finding) => finding.code)).toContain('compaction-futile');
+    expect(verdict.compaction.reasons.join(' ')).toMatch(/unmovable\/reclaimable pageblocks/);
+  });
+
+  it('reboots a node: a new boot id, an uptime under one interval, counters from zero, an empty log', () => {
+    const fleet = SimulatedFleet.create({ seed: 3, size: 10 });
+    const node = nodeOf(fleet, 'fragmenting');
+    const next = moments();
+    let before = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], next()).get(node.instanceId)));
+    for (let scan = 0; scan < 3; scan += 1) {
+      before = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], next()).get(node.instanceId)));
+    }
+    fleet.reboot(node.instanceId);
+    const after = parseGatherReport(stdoutOf(fleet.gather([node.instanceId], next()).get(node.instanceId)));
+    expect(after.bootId).not.toBe(before.bootId);
+    expect(after.uptimeSeconds).toBeLessThan(900);
+    expect(after.vmstat?.compact_stall ?? 0).toBeLessThan(before.vmstat?.compact_stall ?? 0);
+    expect(after.allocFailures?.count).toBe(0);
+    expect(suitable(after.zones, 'Normal', 6)).toBeGreaterThan(suitable(before.zones, 'Normal', 6));
   });
 
   it('refuses what is not a saved fleet', () => {
     expect(() => SimulatedFleet.fromJSON({ version: 2 })).toThrow(/not a saved fleetscan demo fleet/);
+    expect(() => SimulatedFleet.fromJSON({ version: 9, nodes: [] })).toThrow(/format 9, not 1 or 2/);
   });
 });
 
@@ -244,15 +358,19 @@ describe('LocalCommandGateway', () => {
     const twin = SimulatedFleet.create({ seed: 3, size: 12 });
     const ids = acted.nodes.map((node) => node.instanceId);
     const target = nodeOf(acted, 'fragmenting').instanceId;
-    const gateway = new LocalCommandGateway(acted);
+    const clock = new SimulatedClock(new Date(T0));
+    const gateway = new LocalCommandGateway(acted, { clock });
     await gateway.send(GATHER);
-    twin.gather(ids);
+    twin.gather(ids, { now: clock.now(), since: 0 });
     const { commandId } = await gateway.send(remediate([target], 'drop-caches-and-compact', 'all', true));
     const report = parseRemediationReport(await gateway.getFullOutput(commandId, target));
     expect(report.dryRun).toBe(true);
     expect(report.steps.every((step) => step.result === 'dry-run')).toBe(true);
     expect(report.after).toEqual(report.before);
-    expect(stdoutOf(acted.gather([target]).get(target))).toBe(stdoutOf(twin.gather([target]).get(target)));
+    const later = { now: new Date(T0 + 900_000), since: T0 / 1000 };
+    expect(stdoutOf(acted.gather([target], later).get(target))).toBe(
+      stdoutOf(twin.gather([target], later).get(target)),
+    );
   });
 
   it('has no effect on a node whose memory cannot be compacted', async () => {
@@ -277,6 +395,42 @@ describe('LocalCommandGateway', () => {
     const rows = (zones: ZoneCounts[], numa: number) => zones.filter((zone) => zone.node === numa);
     expect(rows(report.after, 0)).toEqual(rows(report.before, 0));
     expect(rows(report.after, 1)).not.toEqual(rows(report.before, 1));
+  });
+
+  it('holds the action back on a node under load, as the script’s precheck does, and settles only after acting', async () => {
+    const fleet = SimulatedFleet.create({ seed: 3, size: 200 });
+    const busy = fleet.nodes.find((node) => node.profile === 'fragmenting' && node.signals.loadPerCpu > 1);
+    const calm = fleet.nodes.find(
+      (node) => node.profile === 'fragmenting' && node.signals.loadPerCpu < 1 && node.compactable,
+    );
+    if (busy === undefined || calm === undefined) throw new Error('no busy or calm fragmenting node');
+    const gateway = new LocalCommandGateway(fleet);
+    const guarded = (id: string) => {
+      const request = remediate([id], 'compact', 'all', false);
+      return { ...request, parameters: { ...request.parameters, maxLoadPerCpu: ['1.5'], settleSeconds: ['7'] } };
+    };
+    const held = await gateway.send(guarded(busy.instanceId));
+    const report = parseRemediationReport(await gateway.getFullOutput(held.commandId, busy.instanceId));
+    expect(report.version).toBe(2);
+    expect(report.prechecks?.[0]).toMatchObject({ name: 'load', result: 'skip' });
+    expect(report.prechecks?.[0]?.observed.slice(1)).toEqual([String(busy.signals.cpus), '1.5']);
+    expect(report.steps).toEqual([{ name: 'compact', result: 'skipped', reason: 'precheck-load' }]);
+    expect(report.settleSeconds).toBe(0);
+    expect(report.after).toEqual(report.before);
+    const acted = await gateway.send(guarded(calm.instanceId));
+    const done = parseRemediationReport(await gateway.getFullOutput(acted.commandId, calm.instanceId));
+    expect(done.prechecks?.map((check) => `${check.name} ${check.result}`)).toEqual([
+      'load ok',
+      'kcompactd ok',
+      calm.signals.proactiveness > 20 ? 'proactiveness skip' : 'proactiveness ok',
+    ]);
+    expect(done.settleSeconds).toBe(7);
+    await expect(
+      gateway.send({
+        ...guarded(calm.instanceId),
+        parameters: { ...guarded(calm.instanceId).parameters, settleSeconds: ['301'] },
+      }),
+    ).rejects.toThrow(/InvalidParameters: settleSeconds '301'/);
   });
 
   it('never acts on this machine: its steps are skipped', async () => {
@@ -332,9 +486,23 @@ describe('local opt-out, notifier and clock', () => {
       body: 'line one\nline two',
       severity: 'CRITICAL',
       scanId: 's-1',
+      kinds: ['change', 'outcome'],
+      facts: {
+        newProblems: ['i-1', 'i-2'],
+        recovered: ['i-3'],
+        ongoing: [],
+        remediations: [{ nodeId: 'i-4', action: 'compact', effect: 'improved' }],
+      },
     });
     clock.advance(60_000);
-    await notifier.publish({ subject: 'evil \u001b[2J', body: 'x', severity: 'WARN', scanId: 's-2' });
+    await notifier.publish({
+      subject: 'evil \u001b[2J',
+      body: 'x',
+      severity: 'WARN',
+      scanId: 's-2',
+      kinds: ['digest'],
+      facts: { newProblems: [], recovered: [], ongoing: ['i-\u202eevil'], remediations: [] },
+    });
     const logged = parseNotificationLog(await readFile(file, 'utf8'));
     expect(logged.map((entry) => [entry.severity, entry.scanId, entry.subject])).toEqual([
       ['CRITICAL', 's-1', 'fleetscan: 2 CRITICAL'],
@@ -344,5 +512,35 @@ describe('local opt-out, notifier and clock', () => {
     expect(logged[1]?.at).toBe('2026-01-01T00:01:00.000Z');
     expect(lines).toHaveLength(2);
     expect(lines.join('\n')).not.toContain('\u001b');
+    const json = (await readFile(path.join(dir, NOTIFICATIONS_JSONL), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(json).toEqual([
+      {
+        at: '2026-01-01T00:00:00.000Z',
+        kind: 'change',
+        kinds: ['change', 'outcome'],
+        severity: 'CRITICAL',
+        scanId: 's-1',
+        subject: 'fleetscan: 2 CRITICAL',
+        newProblems: ['i-1', 'i-2'],
+        recovered: ['i-3'],
+        ongoing: [],
+        remediations: [{ nodeId: 'i-4', action: 'compact', effect: 'improved' }],
+      },
+      {
+        at: '2026-01-01T00:01:00.000Z',
+        kind: 'digest',
+        kinds: ['digest'],
+        severity: 'WARN',
+        scanId: 's-2',
+        subject: 'evil ',
+        newProblems: [],
+        recovered: [],
+        ongoing: ['i-evil'],
+        remediations: [],
+      },
+    ]);
   });
 });
