@@ -5,15 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
 import { NUMA_NODE_PATTERN, SCRIPTS } from '../../lib/infra/documents.ts';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/runtime/table-schema.ts';
-import { removeOutdirs, type Synthesized, synthesize } from './support.ts';
-
-afterAll(removeOutdirs);
+import { SYNTH_TEST_TIMEOUT_MS, type Synthesized, synthesized } from './support.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -34,9 +32,9 @@ let synth: Synthesized;
 let template: Template;
 
 beforeAll(() => {
-  synth = synthesize('stack');
+  synth = synthesized('default');
   template = Template.fromJSON(synth.template);
-});
+}, SYNTH_TEST_TIMEOUT_MS);
 
 function resources(type: string): [string, Resource][] {
   const all = synth.template.Resources as Record<string, Resource>;
@@ -255,7 +253,7 @@ describe('Construct: Scanner functions', () => {
   ])('bundles %s from %s, minified, with a source map, leaving the AWS SDK to the runtime', (service, entry) => {
     const [, fn] = functionWithService(service);
     const hash = ((fn.Code as Json).S3Key as string).replace(/\.zip$/, '');
-    const bundle = join(synth.assembly.directory, `asset.${hash}`);
+    const bundle = join(synth.directory, `asset.${hash}`);
     const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
     const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[] };
 
@@ -537,7 +535,7 @@ describe('Stack: Fleetscan', () => {
   });
 
   it('is environment-agnostic: no region and no account number in the template', () => {
-    expect(synth.stack.stackName).toBe('Fleetscan');
+    expect(synth.stackName).toBe('Fleetscan');
     expect(synth.templateText).not.toContain('us-east-1');
     expect(synth.templateText).not.toMatch(/(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])/);
     expect(synth.templateText).toContain('"Ref": "AWS::Region"');
@@ -586,7 +584,7 @@ interface ValidationReport {
 
 describe('cdk-nag: AwsSolutionsChecks on the real stack', () => {
   const report = () =>
-    JSON.parse(readFileSync(join(synth.assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
+    JSON.parse(readFileSync(join(synth.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
 
   it('leaves no unacknowledged finding, error or warning', () => {
     const nag = report().pluginReports.filter((plugin) => plugin.pluginName === 'AwsSolutions');
