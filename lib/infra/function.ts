@@ -8,10 +8,12 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION_ENV, METRICS_NAMESPACE } from '../config/contracts.ts';
+import type { TableAccess } from '../adapters/table-access.ts';
+import { FUNCTION_ENV, metricsNamespace } from '../config/contracts.ts';
 import type { FleetscanConfig, TargetTag } from '../config/types.ts';
 import type { CommandDocument } from './documents.ts';
 import { acknowledgeFinding } from './nag.ts';
+import { tableStatements } from './table-grants.ts';
 
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
@@ -41,6 +43,8 @@ export class FleetscanFunction extends NodejsFunction {
   readonly dlq: Queue;
   /** The function's own role: acknowledgements of its policy's findings are made here. */
   readonly executionRole: Role;
+  /** POWERTOOLS_SERVICE_NAME: also the `service` dimension of every metric it emits. */
+  readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: FleetscanFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: LOG_RETENTION });
@@ -70,7 +74,7 @@ export class FleetscanFunction extends NodejsFunction {
       retryAttempts: props.retryAttempts,
       environment: {
         [FUNCTION_ENV.serviceName]: props.serviceName,
-        [FUNCTION_ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [FUNCTION_ENV.metricsNamespace]: metricsNamespace(Stack.of(scope).stackName),
         [FUNCTION_ENV.config]: JSON.stringify(props.config),
         // Stack traces point into the TypeScript sources rather than the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
@@ -89,17 +93,14 @@ export class FleetscanFunction extends NodejsFunction {
     });
     this.dlq = dlq;
     this.executionRole = role;
+    this.serviceName = props.serviceName;
     logGroup.grantWrite(role);
   }
 
-  bindTable(table: TableV2): void {
-    table.grantReadWriteData(this);
+  /** TABLE_NAME, and exactly the DynamoDB actions `access` declares (lib/adapters/table-access.ts). */
+  bindTable(table: TableV2, access: TableAccess): void {
+    for (const statement of tableStatements(table, access)) this.addToRolePolicy(statement);
     this.addEnvironment(FUNCTION_ENV.tableName, table.tableName);
-    acknowledgeFinding(
-      this.executionRole,
-      `AwsSolutions-IAM5[Resource::${arnInFinding(table)}/index/*]`,
-      'The store queries the history table’s own global secondary indexes (table-schema.ts); no other table is reachable.',
-    );
   }
 
   /** TOPIC_ARN; `publish` also grants sns:Publish and the use of the topic's key. */
