@@ -40,7 +40,7 @@ export const TABLE_ACCESS = {
   },
   /** The history commands (scans, scan, history, remediations) and doctor's look at the last scan. */
   historyReader: {
-    items: ['GetItem', 'BatchGetItem'],
+    items: ['GetItem'],
     queries: ['table', 'byTime', 'byNode', 'problems'],
   },
   /** `fleetscan clear`: it reads the node's state (historyReader), then updates it. */
