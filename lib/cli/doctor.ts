@@ -110,7 +110,7 @@ async function guarded(check: string, stack: string, work: () => Promise<Check[]
       ];
     }
     const explained = explainAwsError(error, {});
-    if (explained !== null && explained.message.startsWith('no AWS credentials')) throw explained;
+    if (explained?.message.startsWith('no AWS credentials')) throw explained;
     return [fix(check, `cannot check: ${firstLine(explained ?? error)}`)];
   }
 }
