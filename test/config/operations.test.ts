@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -100,5 +101,23 @@ describe('Config: the schedule leaves each scan time to end', () => {
     expect(error.message).toBe(
       "fleetscan:schedule: 'cron(0 0 30 2 ? *)' never fires: no date matches its day-of-month, month and day-of-week fields",
     );
+  });
+});
+
+describe('README: turning dry-run off for good', () => {
+  it('shows a cdk.json diff whose added context turns the dry run off and subscribes the e-mail', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### 5. Turn dry-run off for good'));
+    const diff = /```diff\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const added = diff
+      .split('\n')
+      .filter((line) => line.startsWith('+'))
+      .map((line) => line.slice(1).trim().replace(/,$/, ''));
+    const context = JSON.parse(`{${added.join(',')}}`) as Record<string, unknown>;
+
+    expect(added).toHaveLength(2);
+    const config = configFromContext({ getAllContext: () => context });
+    expect(config.remediation.dryRun).toBe(false);
+    expect(config.notificationEmails).toEqual(['oncall@example.com']);
   });
 });
