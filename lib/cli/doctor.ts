@@ -14,8 +14,7 @@ import { parseConfig } from '../config/config.ts';
 import { DEFAULT_STACK_NAME, FUNCTION_ENV } from '../config/contracts.ts';
 import { describeSeconds, scheduleGaps } from '../config/schedule.ts';
 import type { FleetscanConfig } from '../config/types.ts';
-import { DEMO_CONFIG, FLEET_FILE } from '../local/demo.ts';
-import { DEFAULT_TARGET_TAG, SimulatedFleet } from '../local/fleet.ts';
+import type { SimulatedFleet } from '../local/fleet.ts';
 import type { HistoryReader, ScanRecord } from '../runtime/ports.ts';
 import { describeTargets } from '../runtime/scan.ts';
 import { type DeployedStack, describeDeployedStack, SETTLED_STATUSES } from './deployed-stack.ts';
@@ -526,6 +525,9 @@ async function deployedChecks(options: DoctorOptions, io: Io): Promise<{ checks:
 }
 
 async function localChecks(options: DoctorOptions): Promise<Check[]> {
+  // The demo's modules are loaded only for --local.
+  const { DEMO_CONFIG, FLEET_FILE } = await import('../local/demo.ts');
+  const { DEFAULT_TARGET_TAG, SimulatedFleet } = await import('../local/fleet.ts');
   const source = await openLocalHistory(options.dataDir);
   const checks: Check[] = [ok('data', `the local demo data in ${clean(shortPath(options.dataDir), 200)}`)];
   try {
