@@ -95,7 +95,7 @@ function firstLine(error: unknown): string {
 }
 
 /** A check that could not run is itself a problem: access denied names the policy that grants it. */
-async function guarded(check: string, stack: string, work: () => Promise<Check[]>): Promise<Check[]> {
+async function guarded(check: string, work: () => Promise<Check[]>): Promise<Check[]> {
   try {
     return await work();
   } catch (error) {
@@ -104,7 +104,7 @@ async function guarded(check: string, stack: string, work: () => Promise<Check[]
       return [
         fix(
           check,
-          `cannot check: access denied — attach the ${clean(stack, 128)}-ReadOnly policy (${firstLine(error)})`,
+          `cannot check: access denied — attach the stack's ReadOnly policy (output ReadOnlyPolicyArn) (${firstLine(error)})`,
         ),
       ];
     }
@@ -486,25 +486,23 @@ async function deployedChecks(options: DoctorOptions, io: Io): Promise<{ checks:
   const outputs = out as Required<typeof out>;
   const configs: FleetscanConfig[] = [];
   checks.push(
-    ...(await guarded('configuration', stack.name, async () => {
+    ...(await guarded('configuration', async () => {
       configs.push(await deployedConfig(outputs.scanFunctionName, region));
       return [];
     })),
   );
   checks.push(
-    ...(await guarded('schedule', stack.name, () =>
-      scheduleCheck(outputs.scheduleName, outputs.scheduleGroupName, region),
-    )),
+    ...(await guarded('schedule', () => scheduleCheck(outputs.scheduleName, outputs.scheduleGroupName, region))),
   );
   const [deployed] = configs;
   if (deployed !== undefined) {
     checks.push(
-      ...(await guarded('nodes', stack.name, async () =>
+      ...(await guarded('nodes', async () =>
         nodeChecks(deployed, await managedNodes(deployed, region), await taggedInstances(deployed, region)),
       )),
     );
     checks.push(
-      ...(await guarded('last scan', stack.name, async () => {
+      ...(await guarded('last scan', async () => {
         const source = await openHistory(
           { local: false, dataDir: options.dataDir, stack: stack.name, table: outputs.tableName, region },
           io.env,
@@ -519,8 +517,8 @@ async function deployedChecks(options: DoctorOptions, io: Io): Promise<{ checks:
     checks.push(remediationCheck(deployed, false));
   }
   const alarmNames = outputs.alarmNames.split(',').filter((name) => name !== '');
-  checks.push(...(await guarded('alarms', stack.name, () => alarmChecks(alarmNames, region))));
-  checks.push(...(await guarded('notifications', stack.name, () => subscriptionChecks(outputs.topicArn, region))));
+  checks.push(...(await guarded('alarms', () => alarmChecks(alarmNames, region))));
+  checks.push(...(await guarded('notifications', () => subscriptionChecks(outputs.topicArn, region))));
   return { checks, stack };
 }
 

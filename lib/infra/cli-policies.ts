@@ -20,7 +20,8 @@ export interface CliPoliciesProps {
 }
 
 /**
- * The two managed policies a person using the CLI needs, named `<stack>-ReadOnly` and `<stack>-Operator`:
+ * The two managed policies a person using the CLI needs, named `<stack>-<region>-ReadOnly` and `-Operator` (IAM
+ * names are global to the account, the stack is not: a copy in another region must not collide):
  * read-only for the history commands and `doctor`; operator, attached beside it, for `clear` and `scan --now`.
  * Each action is granted on the one resource of this stack it reads or changes; only the two that have no
  * resource type in IAM take `*`.
@@ -32,6 +33,7 @@ export class CliPolicies extends Construct {
   constructor(scope: Construct, id: string, props: CliPoliciesProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const prefix = `${props.stackName}-${stack.region}`;
     const stackArn = stack.formatArn({
       service: 'cloudformation',
       resource: 'stack',
@@ -58,7 +60,7 @@ export class CliPolicies extends Construct {
       );
 
     this.readOnly = new ManagedPolicy(this, 'ReadOnly', {
-      managedPolicyName: `${props.stackName}-ReadOnly`,
+      managedPolicyName: `${prefix}-ReadOnly`,
       description: `fleetscan ${props.stackName}: the history commands and fleetscan doctor (read only)`,
       statements: [
         ...statements('FindStack', CLI_ACTIONS.findStack),
@@ -78,8 +80,8 @@ export class CliPolicies extends Construct {
     );
 
     this.operator = new ManagedPolicy(this, 'Operator', {
-      managedPolicyName: `${props.stackName}-Operator`,
-      description: `fleetscan ${props.stackName}: fleetscan clear and fleetscan scan --now (attach ${props.stackName}-ReadOnly too)`,
+      managedPolicyName: `${prefix}-Operator`,
+      description: `fleetscan ${props.stackName}: fleetscan clear and fleetscan scan --now (attach its ReadOnly policy too)`,
       statements: [
         ...statements('FindStack', CLI_ACTIONS.findStack),
         ...tableStatements(props.table, TABLE_ACCESS.operator),

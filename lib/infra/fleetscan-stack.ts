@@ -69,7 +69,8 @@ export class FleetscanStack extends Stack {
     });
     this.notifications.allowAlarms(this.alarms.alarmArns);
     this.dashboard = new FleetscanDashboard(this, 'Dashboard', {
-      dashboardName: this.stackName,
+      // Dashboard names are global to the account; a copy of the stack in another region gets its own.
+      dashboardName: `${this.stackName}-${this.region}`,
       job,
       scan: this.scanner.scan,
       collect: this.scanner.collect,

@@ -422,7 +422,7 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
           }),
         ),
       'schedule',
-      'cannot check: access denied — attach the Fleetscan-ReadOnly policy (User: alice is not authorized to perform: scheduler:GetSchedule)',
+      "cannot check: access denied — attach the stack's ReadOnly policy (output ReadOnlyPolicyArn) (User: alice is not authorized to perform: scheduler:GetSchedule)",
     ],
   ])('%s: one FIX line, exit 1', async (_problem, arrange, check, message) => {
     arrange();

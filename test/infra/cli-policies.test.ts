@@ -31,9 +31,16 @@ beforeAll(() => {
   env = { account: ACCOUNT, region: REGION, partition: 'aws', refs, attributes };
 }, SYNTH_TEST_TIMEOUT_MS);
 
-function policy(name: string): PolicyStatement[] {
+/** How the template names the stack's managed policies: `<stack>-<region>-<kind>`. */
+const policyName = (kind: 'ReadOnly' | 'Operator') => ({
+  'Fn::Join': ['', ['Fleetscan-', { Ref: 'AWS::Region' }, `-${kind}`]],
+});
+
+function policy(kind: 'ReadOnly' | 'Operator'): PolicyStatement[] {
+  const name = JSON.stringify(policyName(kind));
   const found = Object.values(synth.template.Resources as Record<string, Resource>).filter(
-    (resource) => resource.Type === 'AWS::IAM::ManagedPolicy' && resource.Properties.ManagedPolicyName === name,
+    (resource) =>
+      resource.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(resource.Properties.ManagedPolicyName) === name,
   );
   expect(found, name).toHaveLength(1);
   return resolvedStatements(found[0]?.Properties.PolicyDocument, env);
@@ -47,20 +54,27 @@ const can = (statements: PolicyStatement[], action: string, resource: string) =>
   evaluate(statements, { principal: user, action, resource, context: {} }, 'identity');
 
 describe('Construct: CliPolicies', () => {
+  it('names the policies after the stack and its region (IAM names are global to the account)', () => {
+    const names = Object.values(synth.template.Resources as Record<string, Resource>)
+      .filter((resource) => resource.Type === 'AWS::IAM::ManagedPolicy')
+      .map((resource) => resource.Properties.ManagedPolicyName);
+    expect(names).toEqual([policyName('ReadOnly'), policyName('Operator')]);
+  });
+
   it('exports a read-only policy of exactly the history reads and doctor’s calls', () => {
-    expect(actions(policy('Fleetscan-ReadOnly'))).toEqual(
+    expect(actions(policy('ReadOnly'))).toEqual(
       [...CLI_ACTIONS.findStack, ...CLI_ACTIONS.doctor, ...iamActions(TABLE_ACCESS.historyReader)].sort(),
     );
   });
 
   it('exports an operator policy of exactly clear’s write and scan --now’s invoke', () => {
-    expect(actions(policy('Fleetscan-Operator'))).toEqual(
+    expect(actions(policy('Operator'))).toEqual(
       [...CLI_ACTIONS.findStack, ...CLI_ACTIONS.scanNow, ...iamActions(TABLE_ACCESS.operator)].sort(),
     );
   });
 
   it('allows each read on this stack’s own resources only', () => {
-    const readOnly = policy('Fleetscan-ReadOnly');
+    const readOnly = policy('ReadOnly');
     const table = arn('AWS::DynamoDB::GlobalTable');
     const stackArn = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Fleetscan/0a1b2c3d`;
 
@@ -85,8 +99,8 @@ describe('Construct: CliPolicies', () => {
   });
 
   it('writes nothing with the read-only policy; the operator may clear a node and start a scan, nothing more', () => {
-    const readOnly = policy('Fleetscan-ReadOnly');
-    const operator = policy('Fleetscan-Operator');
+    const readOnly = policy('ReadOnly');
+    const operator = policy('Operator');
     const table = arn('AWS::DynamoDB::GlobalTable');
     const functions = Object.entries(synth.template.Resources as Record<string, Resource>).filter(
       ([, r]) => r.Type === 'AWS::Lambda::Function',

@@ -559,8 +559,10 @@ describe('Stack: Fleetscan', () => {
     const [scheduleId] = only('AWS::Scheduler::Schedule');
     const [dashboardId] = only('AWS::CloudWatch::Dashboard');
     const alarmIds = resources('AWS::CloudWatch::Alarm').map(([id]) => ({ Ref: id }));
-    const policy = (name: string) =>
-      only('AWS::IAM::ManagedPolicy', (resource) => resource.Properties.ManagedPolicyName === name)[0];
+    const policy = (kind: string) =>
+      only('AWS::IAM::ManagedPolicy', (resource) =>
+        JSON.stringify(resource.Properties.ManagedPolicyName).endsWith(`-${kind}"]]}`),
+      )[0];
 
     expect(synth.template.Outputs).toEqual({
       [OUTPUT_KEYS.tableName]: { Value: { Ref: tableId } },
@@ -573,8 +575,8 @@ describe('Stack: Fleetscan', () => {
       [OUTPUT_KEYS.scheduleGroupName]: { Value: 'default' },
       [OUTPUT_KEYS.dashboardName]: { Value: { Ref: dashboardId } },
       [OUTPUT_KEYS.alarmNames]: { Value: { 'Fn::Join': [',', alarmIds] } },
-      [OUTPUT_KEYS.readOnlyPolicyArn]: { Value: { Ref: policy('Fleetscan-ReadOnly') } },
-      [OUTPUT_KEYS.operatorPolicyArn]: { Value: { Ref: policy('Fleetscan-Operator') } },
+      [OUTPUT_KEYS.readOnlyPolicyArn]: { Value: { Ref: policy('ReadOnly') } },
+      [OUTPUT_KEYS.operatorPolicyArn]: { Value: { Ref: policy('Operator') } },
     });
     expect(Object.keys(synth.template.Outputs as Json)).toEqual(Object.values(OUTPUT_KEYS));
   });
