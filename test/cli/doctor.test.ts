@@ -48,7 +48,19 @@ const MOCKS: Record<string, Stub> = {
 
 const REGION = 'eu-west-1';
 const TOPIC = `arn:aws:sns:${REGION}:111122223333:Fleetscan-Topic`;
-const ALARMS = ['Fleetscan-ScanErrors', 'Fleetscan-NoCompletedScan', 'Fleetscan-NoNodeScanned'];
+/** The stack's ten alarms, as its AlarmNames output lists them. */
+const ALARMS = [
+  'ScanErrors',
+  'CollectErrors',
+  'ScanDlqDepth',
+  'CollectDlqDepth',
+  'DeliveryDlqDepth',
+  'NoCompletedScan',
+  'NoNodeScanned',
+  'ScanIncomplete',
+  'ErrorNodes',
+  'RemediationFailed',
+].map((name) => `Fleetscan-${name}`);
 const NODES = ['i-0aaaaaaaaaaaaaaa1', 'i-0aaaaaaaaaaaaaaa2', 'i-0aaaaaaaaaaaaaaa3', 'mi-0aaaaaaaaaaaaaaa4'];
 
 const OUTPUTS: Record<keyof typeof OUTPUT_KEYS, string> = {
@@ -178,7 +190,7 @@ describe('CLI: fleetscan doctor, a healthy deployment', () => {
       'ok    nodes          4 managed nodes carry tag:fleetscan=enabled (4 online)',
       'ok    last scan      78de6bac 5 min ago: COMPLETED, 4 nodes (3 OK, 1 WARN, 0 CRITICAL, 0 ERROR)',
       'info  remediation    dry run (compact-node, at most 5 nodes per scan): measured and reported, nothing written on nodes — README: "Turn dry-run off for good"',
-      'ok    alarms         3 alarms: 3 OK',
+      'ok    alarms         10 alarms: 10 OK',
       'ok    notifications  1 confirmed subscription: email:oncall@example.com',
       'nothing to fix',
     ]);
@@ -372,9 +384,9 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
       'an alarm is in ALARM',
       () =>
         cloudwatch.on(DescribeAlarmsCommand).resolves({
-          MetricAlarms: ALARMS.map((name, n) => ({
+          MetricAlarms: ALARMS.map((name) => ({
             AlarmName: name,
-            StateValue: n === 1 ? 'ALARM' : 'OK',
+            StateValue: name === 'Fleetscan-NoCompletedScan' ? 'ALARM' : 'OK',
             StateReason: 'Threshold Crossed: 1 datapoint [0.0] was less than the threshold (1.0).',
           })),
         }),
