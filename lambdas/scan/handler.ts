@@ -7,12 +7,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { createClients } from '../../lib/adapters/clients.ts';
-import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { LambdaCollectTrigger } from '../../lib/adapters/lambda-trigger.ts';
 import { SsmGateway } from '../../lib/adapters/ssm.ts';
 import { FUNCTION_ENV, METRIC_NAMES } from '../../lib/config/contracts.ts';
-import { sweepPayload } from '../../lib/runtime/events.ts';
-import { startScan, sweep } from '../../lib/runtime/scan.ts';
+import { startScan, sweep, workOf } from '../../lib/runtime/scan.ts';
 import { configFromEnv, readEnv, runtimeLogger } from '../shared/wiring.ts';
 
 const env = readEnv([
@@ -32,10 +31,11 @@ const deps = {
     sendClient: clients.ssmSend,
     documents: { gather: env[FUNCTION_ENV.gatherDocument], remediate: env[FUNCTION_ENV.remediateDocument] },
   }),
-  store: new DynamoStore({
+  store: new DynamoHistory({
     client: clients.doc,
     tableName: env[FUNCTION_ENV.tableName],
     retentionDays: config.retentionDays,
+    orders: config.thresholds.orders,
   }),
   clock: { now: () => new Date() },
   logger: runtimeLogger(logger),
@@ -70,8 +70,8 @@ export const handler = async (_event: unknown, context?: Context): Promise<ScanR
   let swept = 0;
   try {
     for (const due of await sweep(deps)) {
-      if (due.commandId === scanId) continue;
-      await trigger.trigger(sweepPayload(due.kind, due.commandId));
+      if (due.kind === 'scan' && due.scanId === scanId) continue;
+      await trigger.trigger(workOf(due));
       swept += 1;
     }
     metrics.addMetric(METRIC_NAMES.commandsSwept, 'Count', swept);

@@ -5,7 +5,9 @@
  *   CloudFormation-created version becomes the default is unreliable). SendCommand is not idempotent, so it is
  *   retried only on throttling (a throttled request was not executed); give it a client with maxAttempts 1
  *   (`sendClient`, see clients.ts) so that the SDK does not retry an ambiguous failure either.
- * - ListCommandInvocations with Details and MaxResults 50, page by page; GetCommandInvocation for the full stdout.
+ * - ListCommandInvocations with Details and MaxResults 50, one page per call from a NextToken (a collection
+ *   checkpoints the token and resumes there; a token SSM refuses is ListingExpiredError); GetCommandInvocation
+ *   for the full stdout.
  *   Right after SendCommand both may answer InvocationDoesNotExist / InvalidCommandId or an empty list (eventual
  *   consistency): retried with backoff. Throttling that outlasts the SDK's adaptive retries is retried per page,
  *   so a long collection is not lost to one busy second.
@@ -24,13 +26,16 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type {
-  CommandGateway,
-  CommandSummary,
-  Invocation,
-  InvocationState,
-  SendCommandRequest,
-  Sleep,
+import { SSM_LIMITS } from '../config/contracts.ts';
+import {
+  type CommandGateway,
+  type CommandSummary,
+  type Invocation,
+  type InvocationPage,
+  type InvocationState,
+  ListingExpiredError,
+  type SendCommandRequest,
+  type Sleep,
 } from '../runtime/ports.ts';
 import { isThrottling, realSleep, withRetry } from './retry.ts';
 
@@ -160,7 +165,7 @@ export class SsmGateway implements CommandGateway {
       MaxConcurrency: request.maxConcurrency,
       MaxErrors: request.maxErrors,
       TimeoutSeconds: request.deliveryTimeoutSeconds,
-      Comment: request.comment.slice(0, 100),
+      Comment: request.comment.slice(0, SSM_LIMITS.commentChars),
     };
     const output = await withRetry(
       () => this.sendClient.send(new SendCommandCommand(input)),
@@ -172,15 +177,16 @@ export class SsmGateway implements CommandGateway {
     return { commandId };
   }
 
-  private listPage(commandId: string, nextToken: string | undefined, first: boolean) {
+  private listOnce(commandId: string, nextToken: string | null) {
+    const first = nextToken === null;
     return withRetry(
       () =>
         this.client.send(
           new ListCommandInvocationsCommand({
             CommandId: commandId,
             Details: true,
-            MaxResults: 50,
-            NextToken: nextToken,
+            MaxResults: SSM_LIMITS.resultsPerPage,
+            ...(nextToken === null ? {} : { NextToken: nextToken }),
           }),
         ),
       (error) => isThrottling(error) || (first && notYetVisible(error)),
@@ -188,22 +194,29 @@ export class SsmGateway implements CommandGateway {
     );
   }
 
-  async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
-    let page: ListCommandInvocationsCommandOutput | undefined;
-    // An empty first listing right after SendCommand may only mean "not visible yet".
-    for (let attempt = 0; attempt < this.consistencyAttempts; attempt += 1) {
-      if (attempt > 0) await this.sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
-      page = await this.listPage(commandId, undefined, true);
-      if ((page.CommandInvocations ?? []).length > 0 || page.NextToken !== undefined) break;
+  async listPage(commandId: string, nextToken: string | null): Promise<InvocationPage> {
+    let page: ListCommandInvocationsCommandOutput;
+    try {
+      page = await this.listOnce(commandId, nextToken);
+      // An empty first listing right after SendCommand may only mean "not visible yet".
+      for (let attempt = 1; nextToken === null && attempt < this.consistencyAttempts; attempt += 1) {
+        if ((page.CommandInvocations ?? []).length > 0 || (page.NextToken ?? '') !== '') break;
+        await this.sleep(Math.min(10_000, 500 * 2 ** (attempt - 1)));
+        page = await this.listOnce(commandId, null);
+      }
+    } catch (error) {
+      if (nextToken !== null && error instanceof Error && error.name === 'InvalidNextToken') {
+        throw new ListingExpiredError(`SSM no longer accepts the listing token of command ${commandId}`);
+      }
+      throw error;
     }
-    while (page !== undefined) {
-      const invocations = (page.CommandInvocations ?? [])
+    const token = page.NextToken;
+    return {
+      invocations: (page.CommandInvocations ?? [])
         .map(toInvocation)
-        .filter((invocation) => invocation.instanceId !== '');
-      if (invocations.length > 0) yield invocations;
-      const token = page.NextToken;
-      page = token === undefined || token === '' ? undefined : await this.listPage(commandId, token, false);
-    }
+        .filter((invocation) => invocation.instanceId !== ''),
+      nextToken: token === undefined || token === '' ? null : token,
+    };
   }
 
   private summary(command: Command): CommandSummary | null {
@@ -220,6 +233,7 @@ export class SsmGateway implements CommandGateway {
       comment: command.Comment ?? '',
       instanceIds: [...(command.InstanceIds ?? [])],
       requestedAt: requested instanceof Date && !Number.isNaN(requested.getTime()) ? requested.toISOString() : null,
+      targetCount: typeof command.TargetCount === 'number' ? command.TargetCount : null,
     };
   }
 

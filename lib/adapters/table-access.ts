@@ -6,7 +6,7 @@
  * scenarios against a recording DynamoDB endpoint and fails on an action used but not declared here, or declared
  * here but never used. When a store change makes that test fail, change the line below and nothing else.
  */
-import type { IndexName } from '../runtime/table-schema.ts';
+import type { IndexName } from './dynamo/schema.ts';
 
 /** The data-plane actions on items (Query is declared apart, by where it reads). */
 export type ItemAction =
@@ -36,12 +36,12 @@ export const TABLE_ACCESS = {
    */
   collectFunction: {
     items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
-    queries: ['table', 'problems'],
+    queries: ['table'],
   },
   /** The history commands (scans, scan, history, remediations) and doctor's look at the last scan. */
   historyReader: {
     items: ['GetItem'],
-    queries: ['table', 'byTime', 'byNode', 'problems'],
+    queries: ['table', 'byTime', 'byNode'],
   },
   /** `fleetscan clear`: it reads the node's state (historyReader), then updates it. */
   operator: { items: ['UpdateItem'], queries: [] },

@@ -11,6 +11,7 @@ import {
   runDemo,
 } from '../local/demo.ts';
 import { PROFILE_DESCRIPTIONS } from '../local/fleet.ts';
+import { ReplayError, type ReplayNode, readReplayDir } from '../local/replay.ts';
 import { CliError } from './errors.ts';
 import { clean, type Paint, painter, ratio, utc } from './format.ts';
 import { type Io, useColor } from './io.ts';
@@ -19,7 +20,7 @@ import { DEFAULT_DATA_DIR, EXIT_FAILURE, localStoreError, quietSdk, shortPath } 
 const MAX_NODES = 5000;
 const MAX_SCANS = 200;
 
-export const help = `usage: fleetscan demo [--nodes N] [--scans K] [--seed S] [--data-dir DIR] [--reset] [--json]
+export const help = `usage: fleetscan demo [--nodes N] [--scans K] [--seed S] [--data-dir DIR] [--replay DIR] [--reset] [--json]
 
 Runs fleetscan's real pipeline K times on this machine — scan, collect, evaluate, store, remediate, notify — with
 no AWS account: a simulated fleet of N nodes answers the gather and remediate documents the way SSM Run Command
@@ -38,6 +39,8 @@ options:
   --scans K        scans to run now (default: ${DEFAULT_DEMO_SCANS}; at most ${MAX_SCANS})
   --seed S         the fleet's seed: the same seed is the same fleet (default: ${DEFAULT_DEMO_SEED}, or the saved fleet's)
   --data-dir DIR   where the demo keeps its store, fleet and notifications (default: ${DEFAULT_DATA_DIR})
+  --replay DIR     one more node per file in DIR, printing that file as its gather output on every scan (node id:
+                   the file name without extension; read-only, never remediated), through SSM's output limits
   --reset          forget the data directory's demo first
   --json           print a summary of the run as JSON instead of progress lines
   -h, --help       this help
@@ -71,6 +74,7 @@ function parseOptions(args: readonly string[]) {
         scans: { type: 'string' },
         seed: { type: 'string' },
         'data-dir': { type: 'string' },
+        replay: { type: 'string' },
         reset: { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -85,6 +89,8 @@ function parseOptions(args: readonly string[]) {
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   const dataDir = text('data-dir');
   if (dataDir !== undefined && dataDir.trim() === '') throw new CliError('--data-dir needs a value');
+  const replay = text('replay');
+  if (replay !== undefined && replay.trim() === '') throw new CliError('--replay needs a directory');
   return {
     nodes: wholeNumber('--nodes', text('nodes'), 1, MAX_NODES),
     scans: wholeNumber('--scans', text('scans'), 1, MAX_SCANS) ?? DEFAULT_DEMO_SCANS,
@@ -92,6 +98,7 @@ function parseOptions(args: readonly string[]) {
     dataDir: path.resolve(dataDir ?? DEFAULT_DATA_DIR),
     reset: values.reset === true,
     json: values.json === true,
+    replay: replay === undefined ? undefined : path.resolve(replay),
   };
 }
 
@@ -155,6 +162,14 @@ function closing(result: DemoResult, paint: Paint): string[] {
     ...(result.thisHost === null
       ? []
       : [`This machine is node ${result.thisHost}: its real /proc/buddyinfo, read each scan, never acted on.`]),
+    ...(result.replayed.length === 0
+      ? []
+      : [
+          `Replayed ${result.replayed.length} recorded output${result.replayed.length === 1 ? '' : 's'} as node${result.replayed.length === 1 ? '' : 's'} ${result.replayed
+            .slice(0, 5)
+            .map((id) => clean(id, 64))
+            .join(', ')}${result.replayed.length > 5 ? ', …' : ''} (read-only).`,
+        ]),
     `History stored in ${dir}/ — try:`,
     `  npx fleetscan scans ${local}`,
   ];
@@ -178,9 +193,19 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     io.stdout(`${[line, ...pending].join('\n')}\n`);
     pending = [];
   };
+  let replay: ReplayNode[] = [];
+  if (options.replay !== undefined) {
+    try {
+      replay = await readReplayDir(options.replay);
+    } catch (error) {
+      if (error instanceof ReplayError) throw new CliError(error.message, EXIT_FAILURE, { cause: error });
+      throw error;
+    }
+  }
   let result: DemoResult;
   try {
     result = await runDemo({
+      replay,
       dataDir: options.dataDir,
       scans: options.scans,
       reset: options.reset,

@@ -1,8 +1,8 @@
 /** The deployed history table, read with the standard AWS SDK credential and region chain. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore } from '../adapters/dynamo-store.ts';
-import type { HistoryReader, HistoryStore } from '../runtime/ports.ts';
+import { DynamoHistory } from '../adapters/dynamo/history.ts';
+import type { HistoryReader } from '../runtime/ports.ts';
 
 export interface DynamoReaderOptions {
   readonly tableName: string;
@@ -12,7 +12,7 @@ export interface DynamoReaderOptions {
 }
 
 /** The reader, plus the one write an operator makes from the CLI (`fleetscan clear`). */
-export type OperatorStore = HistoryReader & Pick<HistoryStore, 'clearNode'>;
+export type OperatorStore = HistoryReader & { clearNode(nodeId: string): Promise<boolean> };
 
 export function openDynamoHistory(options: DynamoReaderOptions): { reader: OperatorStore; close(): void } {
   const client = new DynamoDBClient({
@@ -22,6 +22,6 @@ export function openDynamoHistory(options: DynamoReaderOptions): { reader: Opera
   });
   const document = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   // The CLI writes no expiring items (clearNode updates a node state, which never expires), so retention does not matter.
-  const reader = new DynamoStore({ client: document, tableName: options.tableName, retentionDays: 90 });
+  const reader = new DynamoHistory({ client: document, tableName: options.tableName, retentionDays: 90 });
   return { reader, close: () => client.destroy() };
 }

@@ -161,8 +161,9 @@ async function invokeScan(functionName: string, region: string, stack: string): 
 }
 
 function progressText(scan: ScanRecord | null): string {
-  if (scan === null || scan.progress === undefined) return 'waiting for the nodes to answer';
-  const { collected, targeted } = scan.progress;
+  const { collected, targeted } = scan?.progress ?? { collected: 0, targeted: null };
+  // Nothing listed yet: no shard has told how many nodes its command targeted.
+  if (collected === 0 && targeted === null) return 'waiting for the nodes to answer';
   return targeted === null ? `${collected} nodes collected` : `${collected}/${targeted} nodes collected`;
 }
 

@@ -10,11 +10,13 @@
  *
  * No AWS or CDK import here: the Lambdas bundle this file.
  */
+import { DEFAULT_DIAGNOSIS, type DiagnosisThresholds } from '../core/diagnosis.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/policy.ts';
-import { REMEDIATION_ACTIONS } from '../core/report.ts';
+import { REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
+import { checkWindow, parseDays, parseWindow, type RemediationWindow, WindowError } from '../core/windows.ts';
 import { DEFAULT_STACK_NAME } from './contracts.ts';
 import { describeSeconds, ScheduleError, scheduleGaps } from './schedule.ts';
-import type { FleetscanConfig, OperationsSettings, RemediationPolicy, TargetTag } from './types.ts';
+import type { FleetscanConfig, OperationsSettings, RemediationGuards, RemediationPolicy, TargetTag } from './types.ts';
 
 export const CONTEXT_PREFIX = 'fleetscan:';
 
@@ -40,7 +42,14 @@ export const DEFAULT_CONFIG: FleetscanConfig = {
     maxNodesPerScan: 5,
     maxNoEffect: 2,
     optOutTag: { key: 'fleetscan:remediate', value: 'false' },
+    windows: [],
+    allowedActions: ['compact-node', 'compact'],
+    maxLoadPerCpu: 1,
+    maxProactiveness: 20,
+    settleSeconds: 10,
   },
+  collection: { nodesPerCommand: 10_000, maxAttempts: 5, maxMinutes: 180 },
+  diagnosis: DEFAULT_DIAGNOSIS,
   retentionDays: 90,
   notificationEmails: [],
 };
@@ -282,8 +291,72 @@ const email: Parser<string> = (raw, key) => {
 const orderList: Parser<number[]> = (raw, key) =>
   [...new Set(list(integer(0, 15), { min: 1, max: 16 })(raw, key))].sort((a, b) => a - b);
 
+/* ---- Diagnosis and guard rails (issue 10): parsers and settings, kept together. ---- */
+
+/** A number with at most two decimals, as the remediate document's allowedPattern takes it. */
+function decimal(min: number, max: number): Parser<number> {
+  return (raw, key) => {
+    const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+    if (!/^[0-9]{1,7}(\.[0-9]{1,2})?$/.test(text) || Number(text) < min || Number(text) > max) {
+      throw invalid(key, raw, `is not a number from ${min} to ${max} with at most two decimals`);
+    }
+    return Number(text);
+  };
+}
+
+/** `Mon-Fri 02:00-05:00 Europe/Paris` or {"days": "Mon-Fri", "start": "02:00", "end": "05:00", "timeZone": "Europe/Paris"}. */
+const remediationWindow: Parser<RemediationWindow> = (raw, key) => {
+  try {
+    if (typeof raw === 'string') return parseWindow(raw);
+    if (isRecord(raw)) {
+      const unknown = Object.keys(raw).find((name) => !['days', 'start', 'end', 'timeZone'].includes(name));
+      if (unknown !== undefined)
+        throw new WindowError(`'${unknown}' is not a window field: use days, start, end, timeZone`);
+      const days = Array.isArray(raw.days) ? raw.days.map(String).join(',') : String(raw.days ?? '');
+      return checkWindow({
+        days: parseDays(days),
+        start: String(raw.start ?? ''),
+        end: String(raw.end ?? ''),
+        timeZone: String(raw.timeZone ?? 'UTC'),
+      });
+    }
+  } catch (error) {
+    if (error instanceof WindowError) throw new ConfigError(key, raw, error.message, { cause: error });
+    throw error;
+  }
+  throw invalid(key, raw, "is not a window: use 'Mon-Fri 02:00-05:00 Europe/Paris'");
+};
+
+/** Windows separated by `;`, or a JSON list of strings or objects. */
+const windowList: Parser<RemediationWindow[]> = (raw, key) => {
+  const value = fromJsonText(raw, key);
+  const entries: unknown[] = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(';').filter((part) => part.trim() !== '')
+      : [value];
+  if (entries.length > 20) throw invalid(key, raw, `must list at most 20 windows (found ${entries.length})`);
+  return entries.map((entry, index) => remediationWindow(entry, `${key}[${index}]`));
+};
+
+const GUARD_AND_DIAGNOSIS_SETTINGS = {
+  'remediation.windows': windowList,
+  'remediation.allowedActions': list(oneOf(REMEDIATION_ACTIONS), { min: 1, max: REMEDIATION_ACTIONS.length }),
+  'remediation.maxLoadPerCpu': decimal(0, 999.99),
+  'remediation.maxProactiveness': integer(0, 100),
+  'remediation.settleSeconds': duration(300),
+  'diagnosis.futileUnmovablePercent': integer(1, 100),
+  'diagnosis.futileCompactFailPercent': integer(1, 100),
+  'diagnosis.minCompactStalls': integer(1, 1_000_000),
+  'diagnosis.compactStallsPerMinute': decimal(0.01, 1_000_000),
+  'diagnosis.reclaimStallsPerMinute': decimal(0.01, 1_000_000),
+  'diagnosis.futileAfterNoEffect': integer(1, 100),
+  'diagnosis.dropCachesMinReclaimablePercent': integer(0, 100),
+} as const satisfies Record<string, Parser<unknown>>;
+
 /** Every setting, by its path in {@link FleetscanConfig}. The keys are the documented context keys. */
 const SETTINGS = {
+  ...GUARD_AND_DIAGNOSIS_SETTINGS,
   schedule: scheduleExpression,
   targets: targetList,
   maxConcurrency: countOrPercent(MAX_CONCURRENCY, 'is not a number of nodes (1 or more) or a percentage (1% to 100%)'),
@@ -305,13 +378,16 @@ const SETTINGS = {
   'remediation.maxNodesPerScan': integer(1, 1000),
   'remediation.maxNoEffect': integer(1, 100),
   'remediation.optOutTag': optOutTag,
+  'collection.nodesPerCommand': integer(0, 10_000_000),
+  'collection.maxAttempts': integer(1, 100),
+  'collection.maxMinutes': integer(10, 7 * 24 * 60),
   retentionDays: integer(1, 3650),
   notificationEmails: list(email, { min: 0, max: 100 }),
 } as const satisfies Record<string, Parser<unknown>>;
 
 export type SettingPath = keyof typeof SETTINGS;
 export const SETTING_PATHS = Object.keys(SETTINGS) as SettingPath[];
-const GROUPS = ['thresholds', 'remediation'] as const;
+const GROUPS = ['thresholds', 'remediation', 'collection', 'diagnosis'] as const;
 
 function isSetting(path: string): path is SettingPath {
   return Object.hasOwn(SETTINGS, path);
@@ -417,6 +493,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): F
     maxNodesPerScan: read('remediation.maxNodesPerScan', d.remediation.maxNodesPerScan),
     maxNoEffect: read('remediation.maxNoEffect', d.remediation.maxNoEffect),
     optOutTag: read('remediation.optOutTag', { ...d.remediation.optOutTag }),
+    ...readGuards(read),
   };
   const config: FleetscanConfig = {
     schedule: read('schedule', d.schedule),
@@ -430,12 +507,84 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): F
     executionTimeoutSeconds: read('executionTimeoutSeconds', d.executionTimeoutSeconds),
     thresholds,
     remediation,
+    collection: {
+      nodesPerCommand: read('collection.nodesPerCommand', d.collection.nodesPerCommand),
+      maxAttempts: read('collection.maxAttempts', d.collection.maxAttempts),
+      maxMinutes: read('collection.maxMinutes', d.collection.maxMinutes),
+    },
+    diagnosis: readDiagnosis(read),
     retentionDays: read('retentionDays', d.retentionDays),
     notificationEmails: read('notificationEmails', [...d.notificationEmails]),
   };
+  checkGuards(config, prefix);
   checkSize(config, prefix);
   checkScheduleLeavesTime(config, prefix);
   return config;
+}
+
+/* ---- Diagnosis and guard rails (issue 10): reading and cross-checks. ---- */
+
+type Reader = <P extends SettingPath>(
+  path: P,
+  fallback: ReturnType<(typeof SETTINGS)[P]>,
+) => ReturnType<(typeof SETTINGS)[P]>;
+
+function readGuards(
+  read: Reader,
+): Pick<RemediationPolicy, 'windows' | 'allowedActions' | 'maxLoadPerCpu' | 'maxProactiveness' | 'settleSeconds'> {
+  const d = DEFAULT_CONFIG.remediation;
+  const action = read('remediation.action', d.action);
+  const derived: RemediationAction[] = action === 'compact-node' ? ['compact-node', 'compact'] : [action];
+  return {
+    windows: read('remediation.windows', []),
+    allowedActions: [...new Set(read('remediation.allowedActions', derived))],
+    maxLoadPerCpu: read('remediation.maxLoadPerCpu', d.maxLoadPerCpu),
+    maxProactiveness: read('remediation.maxProactiveness', d.maxProactiveness),
+    settleSeconds: read('remediation.settleSeconds', d.settleSeconds),
+  };
+}
+
+function readDiagnosis(read: Reader): DiagnosisThresholds {
+  const d = DEFAULT_CONFIG.diagnosis;
+  return {
+    futileUnmovablePercent: read('diagnosis.futileUnmovablePercent', d.futileUnmovablePercent),
+    futileCompactFailPercent: read('diagnosis.futileCompactFailPercent', d.futileCompactFailPercent),
+    minCompactStalls: read('diagnosis.minCompactStalls', d.minCompactStalls),
+    compactStallsPerMinute: read('diagnosis.compactStallsPerMinute', d.compactStallsPerMinute),
+    reclaimStallsPerMinute: read('diagnosis.reclaimStallsPerMinute', d.reclaimStallsPerMinute),
+    futileAfterNoEffect: read('diagnosis.futileAfterNoEffect', d.futileAfterNoEffect),
+    dropCachesMinReclaimablePercent: read(
+      'diagnosis.dropCachesMinReclaimablePercent',
+      d.dropCachesMinReclaimablePercent,
+    ),
+  };
+}
+
+/** The remediate document waits settleSeconds inside its execution timeout, after acting: leave it room. */
+export const SETTLE_MARGIN_SECONDS = 30;
+
+function checkGuards(config: FleetscanConfig, prefix: string): void {
+  const { settleSeconds } = config.remediation;
+  if (settleSeconds + SETTLE_MARGIN_SECONDS > config.executionTimeoutSeconds) {
+    throw invalid(
+      `${prefix}remediation.settleSeconds`,
+      settleSeconds,
+      `leaves less than ${SETTLE_MARGIN_SECONDS} s of executionTimeoutSeconds (${config.executionTimeoutSeconds}) to act and measure: lower it or raise the timeout`,
+    );
+  }
+}
+
+/** The remediate document's guard parameters for a policy, as SendCommand takes them (strings). */
+export function remediateGuardParameters(policy: RemediationGuards): {
+  maxLoadPerCpu: string;
+  maxProactiveness: string;
+  settleSeconds: string;
+} {
+  return {
+    maxLoadPerCpu: String(policy.maxLoadPerCpu),
+    maxProactiveness: String(policy.maxProactiveness),
+    settleSeconds: String(policy.settleSeconds),
+  };
 }
 
 /** Lambda holds 4 KB of environment variables in all; FLEETSCAN_CONFIG may take this much of it. */

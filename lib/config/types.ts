@@ -3,8 +3,10 @@
  * lib/config/config.ts, and handed to the Lambdas as the FLEETSCAN_CONFIG environment variable (JSON),
  * where the same validator reads it again at cold start.
  */
+import type { DiagnosisThresholds } from '../core/diagnosis.ts';
 import type { Thresholds } from '../core/policy.ts';
 import type { RemediationAction } from '../core/report.ts';
+import type { RemediationWindow } from '../core/windows.ts';
 
 export interface TargetTag {
   /** EC2/SSM tag key the nodes carry, e.g. `fleetscan`. */
@@ -13,7 +15,7 @@ export interface TargetTag {
   readonly tagValues: readonly string[];
 }
 
-export interface RemediationPolicy {
+export interface RemediationPolicy extends RemediationGuards {
   /** Whether the collector remediates at all. @default true */
   readonly enabled: boolean;
   /** What the remediate document does. @default 'compact-node' (falls back to 'compact' when the node is not known) */
@@ -28,6 +30,19 @@ export interface RemediationPolicy {
   readonly maxNoEffect: number;
   /** Instance tag that opts a node out: key=value. @default fleetscan:remediate=false */
   readonly optOutTag: { readonly key: string; readonly value: string };
+}
+
+/** How a scan's outputs are collected: shards, and when collection gives up. */
+export interface CollectionPolicy {
+  /**
+   * Above this many nodes (the previous scan's count) a scan is sent as several gather commands, one per group of
+   * values of the target tag with the most values; 0 never shards. @default 10000
+   */
+  readonly nodesPerCommand: number;
+  /** Collection attempts of one shard that start afresh (a crash, a failure; hand-offs do not count) before it is given up. @default 5 */
+  readonly maxAttempts: number;
+  /** Minutes after the scan was requested after which a shard still not collected is given up. @default 180 */
+  readonly maxMinutes: number;
 }
 
 export interface FleetscanConfig {
@@ -45,10 +60,29 @@ export interface FleetscanConfig {
   readonly executionTimeoutSeconds: number;
   readonly thresholds: Thresholds;
   readonly remediation: RemediationPolicy;
+  readonly collection: CollectionPolicy;
+  /** When compaction is judged futile, and what the counters must show to be reported (`fleetscan:diagnosis.*`). */
+  readonly diagnosis: DiagnosisThresholds;
   /** History kept, in days (DynamoDB TTL). @default 90 */
   readonly retentionDays: number;
   /** E-mail addresses subscribed to the topic. @default [] */
   readonly notificationEmails: readonly string[];
+}
+
+/* ---- Diagnosis and guard rails (issue 10): `fleetscan:remediation.*` keys that guard acting on a node. ---- */
+
+/** When and how fleetscan may act on a node; checked by the collector (windows, actions) and on the node (the rest). */
+export interface RemediationGuards {
+  /** When fleetscan may act (days and hours in an IANA zone); outside them it records `deferred`. [] = any time. @default [] */
+  readonly windows: readonly RemediationWindow[];
+  /** The actions the evidence may choose from (lib/core/remedy.ts). @default `action`, plus `compact` for `compact-node` */
+  readonly allowedActions: readonly RemediationAction[];
+  /** On the node: skip (recorded, not failed) when the 1-minute load average per online CPU is above this. @default 1 */
+  readonly maxLoadPerCpu: number;
+  /** On the node: skip compaction when vm.compaction_proactiveness is above this. @default 20 (the kernel's default) */
+  readonly maxProactiveness: number;
+  /** On the node: seconds to let the kernel settle after acting before buddyinfo is read again. @default 10 */
+  readonly settleSeconds: number;
 }
 
 /* ---- operations: settings of the deployment itself, read at synth only (never handed to the Lambdas) ---- */

@@ -13,10 +13,26 @@
  * A breach becomes CRITICAL only after `consecutiveBreachesForCritical` breaching scans in a row (hysteresis);
  * before that it is a WARN that says how many more it takes. Low available memory (MemAvailable below
  * lowMemoryPercent of MemTotal) makes the cause `low-memory` whatever the indices say: compaction cannot help.
+ *
+ * With a version-2 gather report the verdict also says whether compaction can help (lib/core/diagnosis.ts: the
+ * share of free memory in unmovable/reclaimable pageblocks, compact_fail/compact_stall since the previous scan,
+ * fleetscan's previous no-effect compactions), reports `compaction-futile` (do not compact: drain or reboot),
+ * `compaction-stalling` and `reclaim-pressure` from the counters' rates, and `known-kernel-issue` when the kernel
+ * release and the failures' call sites match a known case (lib/core/known-cases.ts). These are warnings, never
+ * breaches: they explain a breach and change what is done about it, they do not make one.
  */
 import type { ZoneCounts } from './buddyinfo.ts';
+import {
+  type CompactionOutlook,
+  compactionOutlook,
+  counterFindings,
+  DEFAULT_DIAGNOSIS,
+  type DiagnosisThresholds,
+} from './diagnosis.ts';
+import { type KnownCaseMatch, matchKnownCases } from './known-cases.ts';
 import { contigInfo, fragmentationIndex, unusableFreeIndex } from './metrics.ts';
-import type { AllocFailures } from './report.ts';
+import type { CounterRates } from './rates.ts';
+import type { AllocFailures, Pagetypes } from './report.ts';
 
 export type Level = 'OK' | 'WARN' | 'CRITICAL';
 export type Cause = 'fragmentation' | 'low-memory';
@@ -58,7 +74,11 @@ export type FindingCode =
   | 'few-suitable-blocks'
   | 'high-unusable-index'
   | 'allocation-failures'
-  | 'low-available-memory';
+  | 'low-available-memory'
+  | 'compaction-futile'
+  | 'compaction-stalling'
+  | 'reclaim-pressure'
+  | 'known-kernel-issue';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -92,6 +112,12 @@ export interface Verdict {
   readonly worstUnusableIndex: number | null;
   /** Highest fragmentation index over the watched zones and orders (thousandths). */
   readonly worstFragmentationIndex: number | null;
+  /** Whether compaction can help this node (null: not enough evidence, e.g. a v1 report or no pagetypeinfo). */
+  readonly compaction: CompactionOutlook;
+  /** Known kernel cases the node's kernel and failures match. */
+  readonly knownIssues: KnownCaseMatch[];
+  /** What an operator should do instead of compacting, when compacting is not the answer; null otherwise. */
+  readonly recommendation: string | null;
 }
 
 export interface PolicyInput {
@@ -101,6 +127,14 @@ export interface PolicyInput {
   readonly allocFailures?: AllocFailures | null;
   /** Consecutive breaching scans before this one (from the node's state). */
   readonly previousBreaches?: number;
+  /** `uname -r`: matched against the known kernel cases. */
+  readonly kernel?: string;
+  /** /proc/pagetypeinfo from a v2 report; null or absent when not read. */
+  readonly pagetypes?: Pagetypes | null;
+  /** The node's counters since its previous scan (lib/core/rates.ts); null or absent for a first scan or v1. */
+  readonly rates?: CounterRates | null;
+  /** fleetscan compactions of this node in a row that had no effect (from its state). */
+  readonly noEffectStreak?: number;
 }
 
 /** Watched zones present on the host; DMA32 where none is (a small VM without a Normal zone). */
@@ -175,16 +209,28 @@ function severityOf(finding: Finding): number {
     'few-suitable-blocks': 3,
     'allocation-failures': 2,
     'high-unusable-index': 1,
+    'compaction-futile': 1,
+    'known-kernel-issue': 1,
+    'compaction-stalling': 1,
+    'reclaim-pressure': 1,
     'low-available-memory': 0,
   };
   return (finding.breach ? 10 : 0) + codeRank[finding.code];
 }
 
+const DRAIN_OR_REBOOT =
+  'do not compact: drain the node (move its workloads away) or reboot it; compaction cannot move the unmovable pages that keep its free memory in small blocks';
+
 /** Judges one host. */
-export function evaluate(input: PolicyInput, thresholds: Thresholds = DEFAULT_THRESHOLDS): Verdict {
+export function evaluate(
+  input: PolicyInput,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS,
+  diagnosis: DiagnosisThresholds = DEFAULT_DIAGNOSIS,
+): Verdict {
   const watched = watchedZones(input.zones, thresholds);
   const judged = input.zones.filter((zone) => watched.includes(zone.zone));
   const findings = judged.flatMap((zone) => zoneFindings(zone, thresholds));
+  const troubled = new Set(findings.map((finding) => `${finding.node}/${finding.zone}`));
 
   const minOrder = Math.min(...thresholds.orders);
   const alloc = input.allocFailures;
@@ -211,6 +257,44 @@ export function evaluate(input: PolicyInput, thresholds: Thresholds = DEFAULT_TH
       ...NO_PLACE,
       message: `MemAvailable is ${((available * 100) / total).toFixed(1)}% of MemTotal (below ${thresholds.lowMemoryPercent}%): compaction cannot help`,
     });
+  }
+
+  const compaction = compactionOutlook(
+    {
+      watchedZones: judged,
+      troubled,
+      pagetypes: input.pagetypes ?? null,
+      rates: input.rates ?? null,
+      noEffectStreak: input.noEffectStreak ?? 0,
+      lowMemory,
+    },
+    diagnosis,
+  );
+  const knownIssues = matchKnownCases(input.kernel ?? '', alloc ?? null);
+  let recommendation: string | null = null;
+  if (compaction.canHelp === false && troubled.size > 0 && !lowMemory) {
+    recommendation = DRAIN_OR_REBOOT;
+    findings.push({
+      code: 'compaction-futile',
+      breach: false,
+      cause: 'fragmentation',
+      ...NO_PLACE,
+      message: `compaction cannot help: ${compaction.reasons[0] ?? ''}; drain or reboot the node`,
+    });
+  }
+  for (const known of knownIssues) {
+    recommendation = known.advice;
+    findings.push({
+      code: 'known-kernel-issue',
+      breach: false,
+      cause: null,
+      ...NO_PLACE,
+      order: alloc?.maxOrder ?? null,
+      message: `known case ${known.id} (${known.evidence}): ${known.advice}`,
+    });
+  }
+  for (const counter of counterFindings(input.rates ?? null, diagnosis)) {
+    findings.push({ code: counter.code, breach: false, cause: null, ...NO_PLACE, message: counter.message });
   }
 
   findings.sort((a, b) => severityOf(b) - severityOf(a));
@@ -262,5 +346,11 @@ export function evaluate(input: PolicyInput, thresholds: Thresholds = DEFAULT_TH
     fragmentedNumaNodes,
     worstUnusableIndex: indices.length === 0 ? null : Math.max(...indices.map((i) => i.unusable)),
     worstFragmentationIndex: indices.length === 0 ? null : Math.max(...indices.map((i) => i.frag)),
+    compaction,
+    knownIssues,
+    recommendation: recommendation ?? (lowMemory && breach ? LOW_MEMORY_ADVICE : null),
   };
 }
+
+const LOW_MEMORY_ADVICE =
+  'the node is short of memory, not fragmented: reduce what runs on it or give it more memory; compaction and drop_caches cannot help';

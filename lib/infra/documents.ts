@@ -10,8 +10,22 @@ export const SCRIPTS = {
   remediate: new URL('./documents/remediate.sh', import.meta.url),
 } as const;
 
+/**
+ * The gather document's `since`: the previous scan's time in epoch seconds, or 0 (count failures since boot). Digits
+ * only and no leading zeros, so the value the script splices into single quotes can never close them.
+ */
+export const SINCE_PATTERN = '^(0|[1-9][0-9]{0,11})$';
+
 /** No leading zeros: `numa 007` would name a sysfs directory that does not exist. */
 export const NUMA_NODE_PATTERN = '^(all|[0-9]|[1-9][0-9]{1,2})$';
+
+/** The remediate document's pre-check and settle parameters, as its script checks them again. */
+export const MAX_LOAD_PER_CPU_PATTERN = '^(0|[1-9][0-9]{0,2})(\\.[0-9]{1,2})?$';
+export const MAX_PROACTIVENESS_PATTERN = '^([0-9]|[1-9][0-9]|100)$';
+export const SETTLE_SECONDS_PATTERN = '^([0-9]|[1-9][0-9]|[1-2][0-9]{2}|300)$';
+
+/** What the remediate document does when the sender leaves a guard parameter out (lib/config documents them). */
+export const REMEDIATE_GUARD_DEFAULTS = { maxLoadPerCpu: '1', maxProactiveness: '20', settleSeconds: '10' } as const;
 
 export interface CommandDocument {
   readonly name: string;
@@ -46,7 +60,17 @@ export class FleetscanDocuments extends Construct {
 
     this.gather = this.document('Gather', `${props.namePrefix}-Gather`, {
       schemaVersion: '2.2',
-      description: 'fleetscan: prints this node’s /proc/buddyinfo, memory totals and allocation failures. Read-only.',
+      description:
+        'fleetscan: prints this node’s /proc/buddyinfo, allocation failures since the previous scan, compaction counters and pageblocks. Read-only.',
+      parameters: {
+        since: {
+          type: 'String',
+          description:
+            "Count kernel-log allocation failures logged at or after this time (epoch seconds); '0' = since boot.",
+          default: '0',
+          allowedPattern: SINCE_PATTERN,
+        },
+      },
       mainSteps: [
         {
           action: 'aws:runShellScript',
@@ -79,6 +103,25 @@ export class FleetscanDocuments extends Construct {
           description: "'true' measures and reports the plan without writing anything.",
           default: 'true',
           allowedValues: ['true', 'false'],
+        },
+        maxLoadPerCpu: {
+          type: 'String',
+          description: 'Skip (reported, not failed) when the 1-minute load average per online CPU is above this.',
+          default: REMEDIATE_GUARD_DEFAULTS.maxLoadPerCpu,
+          allowedPattern: MAX_LOAD_PER_CPU_PATTERN,
+        },
+        maxProactiveness: {
+          type: 'String',
+          description:
+            'Skip compaction when vm.compaction_proactiveness is above this (the kernel compacts by itself).',
+          default: REMEDIATE_GUARD_DEFAULTS.maxProactiveness,
+          allowedPattern: MAX_PROACTIVENESS_PATTERN,
+        },
+        settleSeconds: {
+          type: 'String',
+          description: 'Seconds to let the kernel settle after acting, before buddyinfo is read again.',
+          default: REMEDIATE_GUARD_DEFAULTS.settleSeconds,
+          allowedPattern: SETTLE_SECONDS_PATTERN,
         },
       },
       mainSteps: [

@@ -1,12 +1,12 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../runtime/table-schema.ts';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../adapters/dynamo/schema.ts';
 
 const string = (name: string) => ({ name, type: AttributeType.STRING });
 
 /**
- * The history table, laid out by lib/runtime/table-schema.ts (the store queries the same names). On-demand,
+ * The history table, laid out by lib/adapters/dynamo/schema.ts (the store queries the same names). On-demand,
  * point-in-time recovery, TTL on epoch seconds; retained and deletion-protected because it is the only copy of the
  * fleet's history (SSM forgets commands after about 30 days).
  */

@@ -1,7 +1,7 @@
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { INDEXES } from '../adapters/dynamo/schema.ts';
 import { iamActions, type TableAccess } from '../adapters/table-access.ts';
-import { INDEXES } from '../runtime/table-schema.ts';
 
 /**
  * The statements that allow exactly `access` on the history table: its item actions on the table, and Query on

@@ -1,6 +1,7 @@
 /**
- * `fleetscan demo`'s engine: the production pipeline — startScan → collectGather (evaluate, store, remediate,
- * notify) → collectRemediation — run K times against local adapters: the simulated fleet as the CommandGateway,
+ * `fleetscan demo`'s engine: the production pipeline — startScan → collect each shard (evaluate, store, remediate,
+ * notify, seal) → collect the remediate commands — run K times against local adapters (a local work queue in place
+ * of the collect Lambda's asynchronous invocations): the simulated fleet as the CommandGateway,
  * the production DynamoStore on an embedded dynalite persisted in the data directory, a terminal-and-file
  * Notifier, the fleet's tags as the OptOutSource, and a clock that moves one schedule interval per scan.
  *
@@ -12,16 +13,18 @@ import path from 'node:path';
 import { DEFAULT_CONFIG } from '../config/config.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import type { GatherReport } from '../core/report.ts';
-import { collectGather, collectRemediation } from '../runtime/collect.ts';
-import type { RemediationRecord, RuntimeDeps, SeverityCounts } from '../runtime/ports.ts';
+import { collect } from '../runtime/collect.ts';
+import type { RemediationRecord, RuntimeDeps, SeverityCounts, WorkItem } from '../runtime/ports.ts';
 import { startScan } from '../runtime/scan.ts';
 import { SCAN_INTERVAL_MS, SimulatedClock } from './clock.ts';
 import { DEFAULT_OPT_OUT_TAG, DEFAULT_TARGET_TAG, SimulatedFleet } from './fleet.ts';
 import { LocalCommandGateway } from './gateway.ts';
 import { LocalNotifier, NOTIFICATIONS_FILE } from './notifier.ts';
 import { FleetOptOutSource } from './opt-out.ts';
+import type { ReplayNode } from './replay.ts';
 import { openLocalStore, STORE_DIR } from './store.ts';
 import { readThisHost } from './this-host.ts';
+import { LocalWorkQueue } from './work-queue.ts';
 
 export const FLEET_FILE = 'fleet.json';
 export const DEFAULT_DEMO_NODES = 50;
@@ -57,6 +60,8 @@ export interface DemoOptions {
   readonly onScan?: (scan: DemoScan) => void;
   /** Receives one line per notification (the terminal). */
   readonly notificationLine?: (text: string) => void;
+  /** Extra read-only nodes printing recorded outputs on every scan (`--replay DIR`). */
+  readonly replay?: readonly ReplayNode[];
 }
 
 export interface DemoRemediation {
@@ -84,6 +89,8 @@ export interface DemoResult {
   readonly notificationsFile: string;
   readonly seed: number;
   readonly nodes: number;
+  /** Replayed nodes (`--replay`), by id. */
+  readonly replayed: readonly string[];
   /** Whether this run continued a fleet saved by an earlier one. */
   readonly continued: boolean;
   readonly scans: DemoScan[];
@@ -146,7 +153,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       optOutTag: DEFAULT_OPT_OUT_TAG,
     });
 
-  const local = await openLocalStore({ dataDir, create: true, retentionDays: DEMO_CONFIG.retentionDays });
+  const local = await openLocalStore({
+    dataDir,
+    create: true,
+    retentionDays: DEMO_CONFIG.retentionDays,
+    orders: DEMO_CONFIG.thresholds.orders,
+  });
   try {
     const last = (await local.store.listScans({ limit: 1 })).items[0];
     if (saved === null && last !== undefined) {
@@ -166,48 +178,63 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     });
     const readHost = options.readThisHost ?? readThisHost;
     const live = (await readHost()) !== null;
-    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost, clock });
+    const replay = options.replay ?? [];
+    const clash = replay.find((node) => fleet.node(node.nodeId) !== undefined);
+    if (clash !== undefined) {
+      throw new DemoSetupError(`${clash.file}: node ${clash.nodeId} is already a node of the simulated fleet`);
+    }
+    const gateway = new LocalCommandGateway(fleet, { readThisHost: readHost, clock, replay });
+    const queue = new LocalWorkQueue();
     const deps: RuntimeDeps = {
       gateway,
       store: local.store,
+      trigger: queue,
       notifier,
-      optOut: new FleetOptOutSource(fleet, {
-        key: DEMO_CONFIG.remediation.optOutTag.key,
-        value: DEMO_CONFIG.remediation.optOutTag.value,
-      }),
+      optOut: new FleetOptOutSource(
+        fleet,
+        { key: DEMO_CONFIG.remediation.optOutTag.key, value: DEMO_CONFIG.remediation.optOutTag.value },
+        new Set(replay.map((node) => node.nodeId)),
+      ),
       clock,
+      // Scan ids (and lease tokens) from the fleet's own seeded sequence: the same seed gives the same demo.
+      newId: () => fleet.nextCommandId(),
       // Nothing local is eventually consistent or throttled: retries need not wait.
       sleep: async () => {},
     };
 
     const scans: DemoScan[] = [];
     let improved = null as string | null;
+    const run = async (work: WorkItem) => {
+      await collect(deps, DEMO_CONFIG, work);
+    };
     for (let index = 1; index <= options.scans; index += 1) {
       const scanStart = clock.now();
       options.onScanStart?.(index, options.scans, scanStart);
       const notifiedBefore = notifier.published.length;
       const scan = await startScan(deps, DEMO_CONFIG);
       clock.advance(ANSWER_DELAY_MS);
-      const collected = await collectGather(deps, DEMO_CONFIG, scan.scanId);
-      clock.advance(ANSWER_DELAY_MS);
-      const commands = new Set(
-        collected.remediations
-          .filter((record) => record.status === 'PENDING' && record.commandId !== null)
-          .map((record) => record.commandId as string),
-      );
-      const outcomes = new Map<string, RemediationRecord>();
-      for (const commandId of commands) {
-        const result = await collectRemediation(deps, DEMO_CONFIG, commandId);
-        for (const outcome of result.outcomes) outcomes.set(outcome.remediationId, outcome);
+      // SSM's completion events, one per shard's command.
+      for (const shard of await local.store.scans.listShards(scan.scanId)) {
+        if (shard.commandId !== null) await queue.trigger({ kind: 'gather', commandId: shard.commandId });
       }
-      const remediations = collected.remediations.map((record) => {
-        const outcome = outcomes.get(record.remediationId) ?? record;
-        if (outcome.effect === 'improved') improved ??= outcome.nodeId;
+      await queue.drain(run);
+      clock.advance(ANSWER_DELAY_MS);
+      const started = await local.store.remediations.listScanRemediations(scan.scanId);
+      for (const commandId of new Set(
+        started.flatMap((record) => (record.commandId === null ? [] : [record.commandId])),
+      )) {
+        await queue.trigger({ kind: 'remediate', commandId });
+      }
+      await queue.drain(run);
+      const finished = (await local.store.scans.getScan(scan.scanId)) ?? scan;
+      const outcomes = await local.store.remediations.listScanRemediations(scan.scanId);
+      const remediations = outcomes.map((record) => {
+        if (record.effect === 'improved') improved ??= record.nodeId;
         return {
           nodeId: record.nodeId,
           action: record.action,
           numaNode: record.numaNode,
-          effect: outcome.effect ?? outcome.status.toLowerCase(),
+          effect: record.effect ?? record.status.toLowerCase(),
         };
       });
       const done: DemoScan = {
@@ -215,9 +242,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         total: options.scans,
         scanId: scan.scanId,
         requestedAt: scan.requestedAt,
-        nodes: collected.nodes,
-        counts: collected.counts,
-        worstUnusableIndex: collected.worstUnusableIndex,
+        nodes: finished.nodes ?? 0,
+        counts: finished.counts ?? { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 },
+        worstUnusableIndex: finished.worstUnusableIndex ?? null,
         remediations,
         notifications: notifier.published.length - notifiedBefore,
       };
@@ -239,6 +266,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       notificationsFile,
       seed: fleet.seed,
       nodes: fleet.size,
+      replayed: replay.map((node) => node.nodeId),
       continued: saved !== null,
       scans,
       suggestedNode: suggestedNode ?? fleet.nodes[0]?.instanceId ?? null,

@@ -8,8 +8,17 @@
  */
 import { AGENT_OUTPUT_MARKERS, SSM_LIMITS } from '../config/contracts.ts';
 import { type GatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
-import type { Clock, CommandGateway, CommandSummary, Invocation, SendCommandRequest } from '../runtime/ports.ts';
+import {
+  type Clock,
+  type CommandGateway,
+  type CommandSummary,
+  type Invocation,
+  type InvocationPage,
+  ListingExpiredError,
+  type SendCommandRequest,
+} from '../runtime/ports.ts';
 import type { NodeOutcome, RemediationRequest, SimulatedFleet } from './fleet.ts';
+import type { ReplayNode } from './replay.ts';
 
 export const LISTING_PAGE_SIZE = SSM_LIMITS.resultsPerPage;
 export const LISTED_OUTPUT_BYTES = SSM_LIMITS.listedOutputChars;
@@ -41,6 +50,15 @@ export interface LocalGatewayOptions {
   readonly readThisHost?: () => Promise<GatherReport | null>;
   /** The time commands are requested at (the demo's simulated clock). @default the system clock */
   readonly clock?: Clock;
+  /** Extra, read-only nodes printing recorded outputs (`demo --replay`): targeted by every gather, never remediated. */
+  readonly replay?: readonly ReplayNode[];
+}
+
+/** An error named as SSM names it (`error.name`), so the runtime tells a refusal from an unknown outcome. */
+function named(name: string, message: string): Error {
+  const error = new Error(`${name}: ${message}`);
+  error.name = name;
+  return error;
 }
 
 /** Cuts a string to at most `bytes` UTF-8 bytes without splitting a character. */
@@ -83,15 +101,15 @@ function parameter(parameters: SendCommandRequest['parameters'], pattern: RegExp
 export function remediationRequestOf(parameters: SendCommandRequest['parameters']): RemediationRequest {
   const action = parameter(parameters, /^action$/i) ?? 'compact';
   if (!(REMEDIATION_ACTIONS as readonly string[]).includes(action)) {
-    throw new Error(`InvalidParameters: action '${action}' is not one of ${REMEDIATION_ACTIONS.join(', ')}`);
+    throw named('InvalidParameters', `action '${action}' is not one of ${REMEDIATION_ACTIONS.join(', ')}`);
   }
   const numa = parameter(parameters, /^numa/i) ?? 'all';
   if (numa !== 'all' && !/^[0-9]{1,4}$/.test(numa)) {
-    throw new Error(`InvalidParameters: NUMA node '${numa}' is not a node id or 'all'`);
+    throw named('InvalidParameters', `NUMA node '${numa}' is not a node id or 'all'`);
   }
   const dryRun = parameter(parameters, /^dry/i) ?? 'true';
   if (dryRun !== 'true' && dryRun !== 'false') {
-    throw new Error(`InvalidParameters: dry run '${dryRun}' is not 'true' or 'false'`);
+    throw named('InvalidParameters', `dry run '${dryRun}' is not 'true' or 'false'`);
   }
   return {
     action: action as RemediationAction,
@@ -113,19 +131,25 @@ export class LocalCommandGateway implements CommandGateway {
   async send(request: SendCommandRequest): Promise<{ readonly commandId: string }> {
     this.calls.send += 1;
     if (request.targets.kind === 'instances') {
-      if (request.targets.instanceIds.length > 50) {
-        throw new Error('ValidationException: InstanceIds takes at most 50 ids');
+      if (request.targets.instanceIds.length > SSM_LIMITS.instancesPerCommand) {
+        throw named('ValidationException', `InstanceIds takes at most ${SSM_LIMITS.instancesPerCommand} ids`);
       }
       const unknown = request.targets.instanceIds.find((id) => this.fleet.node(id) === undefined);
-      if (unknown !== undefined) throw new Error(`InvalidInstanceId: ${unknown} is not a managed node`);
+      if (unknown !== undefined) throw named('InvalidInstanceId', `${unknown} is not a managed node`);
     }
-    const targets =
-      request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : [...request.targets.instanceIds];
+    const replayed =
+      request.document === 'gather' && request.targets.kind === 'tags' ? (this.options.replay ?? []) : [];
+    const targets = [
+      ...(request.targets.kind === 'tags' ? this.fleet.matchTags(request.targets.tags) : request.targets.instanceIds),
+      ...replayed.map((node) => node.nodeId),
+    ];
     const live = (await this.options.readThisHost?.()) ?? null;
     const commandId = this.fleet.nextCommandId();
     let invocations: SentInvocation[];
     if (request.document === 'gather') {
       const outcomes = this.fleet.gather(targets, live);
+      for (const node of replayed)
+        outcomes.set(node.nodeId, { kind: 'ran', stdout: node.stdout, stderr: '', exitCode: 0 });
       invocations = targets.map((instanceId) => ({
         instanceId,
         outcome: outcomes.get(instanceId) ?? { kind: 'unreachable', state: 'Undeliverable' },
@@ -150,6 +174,7 @@ export class LocalCommandGateway implements CommandGateway {
       comment: command.request.comment.slice(0, 100),
       instanceIds: targets.kind === 'instances' ? [...targets.instanceIds] : [],
       requestedAt: command.requestedAt.toISOString(),
+      targetCount: command.invocations.length,
     };
   }
 
@@ -167,19 +192,30 @@ export class LocalCommandGateway implements CommandGateway {
       .reverse();
   }
 
-  async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
+  /** One page of 50, from an offset token (`<commandId>:<offset>`, as opaque to the runtime as SSM's). */
+  async listPage(commandId: string, nextToken: string | null): Promise<InvocationPage> {
     const command = this.commands.get(commandId);
-    if (command === undefined) throw new Error(`InvalidCommandId: no command ${commandId}`);
-    for (let start = 0; start < command.invocations.length; start += LISTING_PAGE_SIZE) {
-      this.calls.listPages += 1;
-      yield command.invocations.slice(start, start + LISTING_PAGE_SIZE).map(toInvocation);
+    if (command === undefined) throw named('InvalidCommandId', `no command ${commandId}`);
+    let start = 0;
+    if (nextToken !== null) {
+      const [owner, offset] = nextToken.split(':');
+      start = Number(offset);
+      if (owner !== commandId || !Number.isInteger(start) || start < 0) {
+        throw new ListingExpiredError(`listing token '${nextToken.slice(0, 40)}' is not one of command ${commandId}`);
+      }
     }
+    this.calls.listPages += 1;
+    const end = start + LISTING_PAGE_SIZE;
+    return {
+      invocations: command.invocations.slice(start, end).map(toInvocation),
+      nextToken: end < command.invocations.length ? `${commandId}:${end}` : null,
+    };
   }
 
   async getFullOutput(commandId: string, instanceId: string): Promise<string> {
     this.calls.fullOutputs += 1;
     const sent = this.commands.get(commandId)?.invocations.find((candidate) => candidate.instanceId === instanceId);
-    if (sent === undefined) throw new Error(`InvocationDoesNotExist: ${commandId} on ${instanceId}`);
+    if (sent === undefined) throw named('InvocationDoesNotExist', `${commandId} on ${instanceId}`);
     if (sent.outcome.kind === 'unreachable') return '';
     const { stdout } = sent.outcome;
     return stdout.length <= FULL_OUTPUT_CHARS

@@ -1,12 +1,12 @@
 /**
- * The demo's history store: the production DynamoStore over an embedded dynalite persisted in the data
+ * The demo's history store: the production DynamoHistory over an embedded dynalite persisted in the data
  * directory (`<data dir>/store`). Only the engine differs from a deployed fleetscan; the store code is the same.
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore } from '../adapters/dynamo-store.ts';
+import { DynamoHistory } from '../adapters/dynamo/history.ts';
 import type { Clock } from '../runtime/ports.ts';
 import { startDynalite } from './embedded-dynalite.ts';
 import { ensureTable } from './table.ts';
@@ -21,10 +21,12 @@ export interface LocalStoreOptions {
   readonly retentionDays?: number;
   /** Decides which items count as expired on read. */
   readonly clock?: Clock;
+  /** The watched orders (so stored counts give the indices back). @default [4, 6] */
+  readonly orders?: readonly number[];
 }
 
 export interface LocalStore {
-  readonly store: DynamoStore;
+  readonly store: DynamoHistory;
   readonly tableName: string;
   readonly endpoint: string;
   close(): Promise<void>;
@@ -51,11 +53,12 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<LocalS
     throw error;
   }
   const document = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const store = new DynamoStore({
+  const store = new DynamoHistory({
     client: document,
     tableName: LOCAL_TABLE,
     retentionDays: options.retentionDays ?? 90,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.orders === undefined ? {} : { orders: options.orders }),
   });
   return {
     store,

@@ -1,6 +1,6 @@
 /**
  * Creates the history table in a local DynamoDB engine (dynalite), with the keys and indexes of
- * lib/runtime/table-schema.ts — the layout the CDK stack deploys. Shared by `fleetscan demo`, the history
+ * lib/adapters/dynamo/schema.ts — the layout the CDK stack deploys. Shared by `fleetscan demo`, the history
  * commands' `--local` mode and the tests.
  */
 import {
@@ -11,7 +11,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { INDEXES, TABLE_KEYS } from '../runtime/table-schema.ts';
+import { INDEXES, TABLE_KEYS } from '../adapters/dynamo/schema.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = Object.values(INDEXES);

@@ -10,10 +10,12 @@ import { contigInfo, fragmentationIndex, unusableFreeIndex } from '../core/metri
 import { type Finding, type Thresholds, type Verdict, watchedZones } from '../core/policy.ts';
 import type { GatherReport } from '../core/report.ts';
 import { sanitizeText } from '../core/sanitize.ts';
-import { fitNodeRecord } from './items.ts';
 import type { CommandGateway, Invocation, NodeRecord, WatchedIndex } from './ports.ts';
 
 export const MAX_ERROR_LENGTH = 200;
+/** Watched zone lines and indices a record keeps (a 2-NUMA host has 2 and 4; hostile reports are cut to these). */
+export const MAX_RECORD_ZONES = 64;
+export const MAX_RECORD_INDICES = 128;
 const MAX_HOST_LENGTH = 64;
 const MAX_KERNEL_LENGTH = 64;
 const MAX_FINDINGS = 8;
@@ -115,10 +117,12 @@ export function findingCode(finding: Finding): string {
 export interface RecordContext {
   readonly scanId: string;
   readonly at: string;
-  readonly retentionDays: number;
 }
 
-/** A judged node's record: watched zones only, counts and codes rather than prose, fitted to one write unit. */
+/**
+ * A judged node's record: watched zones only (worst first, at most MAX_RECORD_ZONES of them: a host printing
+ * hundreds of NUMA nodes is bounded here, in one pass), counts and codes rather than prose.
+ */
 export function judgedRecord(
   context: RecordContext,
   invocation: Invocation,
@@ -126,31 +130,40 @@ export function judgedRecord(
   verdict: Verdict,
   thresholds: Thresholds,
 ): NodeRecord {
+  const indices = watchedIndices(report.zones, thresholds);
   const watched = report.zones.filter((zone) => verdict.watchedZones.includes(zone.zone));
-  return fitNodeRecord(
-    {
-      scanId: context.scanId,
-      nodeId: invocation.instanceId,
-      at: context.at,
-      status: verdict.level,
-      cause: verdict.cause,
-      findings: verdict.findings.slice(0, MAX_FINDINGS).map(findingCode),
-      invocationState: invocation.state,
-      error: null,
-      host: sanitizeText(report.host, MAX_HOST_LENGTH),
-      kernel: sanitizeText(report.kernel, MAX_KERNEL_LENGTH),
-      pageSize: report.pageSize,
-      memTotalKb: report.memTotalKb,
-      memAvailableKb: report.memAvailableKb,
-      allocFailures: report.allocFailures?.count ?? null,
-      zones: watched.map((zone) => `${zone.node} ${zone.zone} ${zone.freeBlocks.join(' ')}`),
-      indices: watchedIndices(report.zones, thresholds),
-      worstUnusableIndex: verdict.worstUnusableIndex,
-      worstFragmentationIndex: verdict.worstFragmentationIndex,
-      consecutiveBreaches: verdict.consecutiveBreaches,
-    },
-    context.retentionDays,
-  );
+  const kept = watched.length <= MAX_RECORD_ZONES ? watched : worstZones(watched, indices);
+  return {
+    scanId: context.scanId,
+    nodeId: invocation.instanceId,
+    at: context.at,
+    status: verdict.level,
+    cause: verdict.cause,
+    findings: verdict.findings.slice(0, MAX_FINDINGS).map(findingCode),
+    invocationState: invocation.state,
+    error: null,
+    host: sanitizeText(report.host, MAX_HOST_LENGTH),
+    kernel: sanitizeText(report.kernel, MAX_KERNEL_LENGTH),
+    pageSize: report.pageSize,
+    memTotalKb: report.memTotalKb,
+    memAvailableKb: report.memAvailableKb,
+    allocFailures: report.allocFailures?.count ?? null,
+    zones: kept.map((zone) => `${zone.node} ${zone.zone} ${zone.freeBlocks.join(' ')}`),
+    indices: indices.slice(0, MAX_RECORD_INDICES),
+    worstUnusableIndex: verdict.worstUnusableIndex,
+    worstFragmentationIndex: verdict.worstFragmentationIndex,
+    consecutiveBreaches: verdict.consecutiveBreaches,
+  };
+}
+
+/** The zones holding the worst indices (indices come sorted worst first), in their report order. */
+function worstZones(zones: readonly ZoneCounts[], indices: readonly WatchedIndex[]): ZoneCounts[] {
+  const wanted = new Set<string>();
+  for (const index of indices) {
+    if (wanted.size >= MAX_RECORD_ZONES) break;
+    wanted.add(`${index.node} ${index.zone}`);
+  }
+  return zones.filter((zone) => wanted.has(`${zone.node} ${zone.zone}`));
 }
 
 /** A node no verdict could be reached for: it is stored all the same, so no node silently disappears. */

@@ -4,19 +4,15 @@
  */
 import { COMMAND_STATUS_DETAIL_TYPE, EVENT_SOURCES, TERMINAL_COMMAND_STATUSES } from '../config/contracts.ts';
 import type { CollectRequest } from './collect.ts';
-import type { CommandKind } from './ports.ts';
+import type { CommandKind, WorkItem } from './ports.ts';
 
 const SWEEP_SOURCE = EVENT_SOURCES.sweep;
 
-/** What the scan Lambda sends the collect Lambda for an overdue command. */
-export interface SweepPayload {
-  readonly source: typeof SWEEP_SOURCE;
-  readonly kind: CommandKind;
-  readonly commandId: string;
-}
+/** What the scan Lambda (sweep) and a collection handing off send the collect Lambda: one work item. */
+export type SweepPayload = { readonly source: typeof SWEEP_SOURCE } & WorkItem;
 
-export function sweepPayload(kind: CommandKind, commandId: string): SweepPayload {
-  return { source: SWEEP_SOURCE, kind, commandId };
+export function sweepPayload(work: WorkItem): SweepPayload {
+  return { source: SWEEP_SOURCE, ...work };
 }
 
 /** A payload that is neither an SSM status event nor a sweep: a wiring mistake worth a dead letter, not a shrug. */
@@ -43,13 +39,7 @@ export function decodeCollectEvent(
   documents: { readonly gather: string; readonly remediate: string },
 ): Decoded {
   if (!isRecord(event)) throw new UnrecognizedEventError('collect event is not an object');
-  if (event.source === SWEEP_SOURCE) {
-    const { kind, commandId } = event;
-    if ((kind !== 'gather' && kind !== 'remediate') || typeof commandId !== 'string' || commandId === '') {
-      throw new UnrecognizedEventError('sweep payload needs kind (gather|remediate) and commandId');
-    }
-    return { kind: 'collect', request: { kind, commandId } };
-  }
+  if (event.source === SWEEP_SOURCE) return { kind: 'collect', request: { work: workOf(event) } };
   if (event.source !== 'aws.ssm' || event['detail-type'] !== COMMAND_STATUS_DETAIL_TYPE || !isRecord(event.detail)) {
     throw new UnrecognizedEventError(
       `collect expects '${COMMAND_STATUS_DETAIL_TYPE}' events from aws.ssm or '${SWEEP_SOURCE}' payloads`,
@@ -77,8 +67,26 @@ export function decodeCollectEvent(
     typeof requested === 'string' && !Number.isNaN(Date.parse(requested))
       ? new Date(requested).toISOString()
       : undefined;
-  return {
-    kind: 'collect',
-    request: requestedAt === undefined ? { kind, commandId } : { kind, commandId, requestedAt },
-  };
+  const work: WorkItem = { kind, commandId };
+  return { kind: 'collect', request: requestedAt === undefined ? { work } : { work, requestedAt } };
+}
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function workOf(event: Record<string, unknown>): WorkItem {
+  const { kind, commandId, scanId, lease } = event;
+  if (kind === 'scan') {
+    if (typeof scanId !== 'string' || !ID.test(scanId)) throw new UnrecognizedEventError('scan work needs a scanId');
+    return { kind, scanId };
+  }
+  if ((kind !== 'gather' && kind !== 'remediate') || typeof commandId !== 'string' || !ID.test(commandId)) {
+    throw new UnrecognizedEventError(
+      'sweep payload needs kind (gather|remediate) and commandId, or kind scan and scanId',
+    );
+  }
+  if (kind === 'gather' && lease !== undefined) {
+    if (typeof lease !== 'string' || !ID.test(lease)) throw new UnrecognizedEventError('a hand-off lease is an id');
+    return { kind, commandId, lease };
+  }
+  return { kind, commandId };
 }

@@ -9,6 +9,8 @@ import type { NodeRecord, NodeStatus, Notification, RemediationRecord, SeverityC
 
 export const MAX_LISTED_NODES = 20;
 export const MAX_LISTED_ACTIONS = 20;
+/** Watched indices an outcome message lists (a remediation record keeps at most 16). */
+export const MAX_LISTED_INDICES = 10;
 /** SNS takes 256 KB with attributes and subject; the body keeps well below it. */
 export const MAX_BODY_BYTES = 200_000;
 export const MAX_SUBJECT_LENGTH = 99;
@@ -107,11 +109,19 @@ export interface ScanSummaryInput {
   readonly remediations: readonly RemediationRecord[];
   /** Why fragmented CRITICAL nodes were left alone, by reason, when any were. */
   readonly notRemediated?: Readonly<Record<string, number>>;
+  /** The scan ended INCOMPLETE: why. */
+  readonly incompleteReason?: string;
 }
 
-/** A scan is worth a message when it found anything that is not OK, or acted. */
-export function shouldNotifyScan(input: Pick<ScanSummaryInput, 'counts' | 'remediations'>): boolean {
-  return input.counts.WARN + input.counts.CRITICAL + input.counts.ERROR > 0 || input.remediations.length > 0;
+/** A scan is worth a message when it found anything that is not OK, acted, or could not finish. */
+export function shouldNotifyScan(
+  input: Pick<ScanSummaryInput, 'counts' | 'remediations' | 'incompleteReason'>,
+): boolean {
+  return (
+    input.counts.WARN + input.counts.CRITICAL + input.counts.ERROR > 0 ||
+    input.remediations.length > 0 ||
+    input.incompleteReason !== undefined
+  );
 }
 
 export function scanSummary(input: ScanSummaryInput): Notification {
@@ -124,7 +134,8 @@ export function scanSummary(input: ScanSummaryInput): Notification {
     input.remediations.length > 0
       ? `, ${input.remediations.length} remediation${input.remediations.length === 1 ? '' : 's'}`
       : '';
-  const head = found.length > 0 ? found.join(', ') : 'all OK';
+  const incomplete = input.incompleteReason === undefined ? '' : 'INCOMPLETE scan, ';
+  const head = `${incomplete}${found.length > 0 ? found.join(', ') : 'all OK'}`;
 
   const listed = [...input.problems].sort(byWorst).slice(0, MAX_LISTED_NODES);
   const problemCount = Math.max(input.problemCount ?? input.problems.length, listed.length);
@@ -139,6 +150,13 @@ export function scanSummary(input: ScanSummaryInput): Notification {
     `worst unusable free space index: ${formatIndex(input.worstUnusableIndex)}`,
     '',
   ];
+  if (input.incompleteReason !== undefined) {
+    lines.push(
+      `INCOMPLETE: collection stopped before every node was recorded (${clean(input.incompleteReason, 500)}).`,
+      'What was collected is kept; nodes not recorded are missing from this scan.',
+      '',
+    );
+  }
   if (listed.length > 0) {
     lines.push(`Worst nodes (${listed.length} of ${problemCount}):`, ...listed.map(nodeLine));
     if (more > 0) lines.push(`  ... and ${more} more: fleetscan scan ${input.scanId}`);
@@ -161,7 +179,7 @@ export function scanSummary(input: ScanSummaryInput): Notification {
   return {
     subject: subject(`fleetscan: ${head} of ${input.nodes} node${input.nodes === 1 ? '' : 's'}${acted}`),
     body: bounded(lines),
-    severity,
+    severity: input.incompleteReason !== undefined && severity === 'OK' ? 'ERROR' : severity,
     scanId: input.scanId,
   };
 }
@@ -207,7 +225,10 @@ export function remediationOutcome(input: RemediationOutcomeInput): Notification
     const a = (record.after ?? []).find((x) => x.node === b.node && x.zone === b.zone && x.order === b.order);
     return `  node ${b.node} ${clean(b.zone, 16)} order ${b.order}: unusable ${formatIndex(b.unusableIndex)} -> ${formatIndex(a?.unusableIndex ?? null)}, suitable blocks ${b.suitableBlocks} -> ${a?.suitableBlocks ?? '-'}`;
   });
-  if (pairs.length > 0) lines.push('', 'Watched indices before -> after:', ...pairs);
+  if (pairs.length > 0) {
+    lines.push('', 'Watched indices before -> after:', ...pairs.slice(0, MAX_LISTED_INDICES));
+    if (pairs.length > MAX_LISTED_INDICES) lines.push(`  ... and ${pairs.length - MAX_LISTED_INDICES} more`);
+  }
   if (effect === 'no-effect' && !input.blocked) {
     lines.push(
       '',

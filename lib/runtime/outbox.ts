@@ -29,12 +29,12 @@ export async function publishOnce(
 ): Promise<boolean> {
   const now = deps.clock.now();
   const until = leaseUntil(now);
-  if (!(await deps.store.claimNotification(target, now.toISOString(), until))) return false;
+  if (!(await deps.store.outbox.claimNotification(target, now.toISOString(), until))) return false;
   try {
     await deps.notifier.publish(await build());
   } catch (error) {
     try {
-      await deps.store.releaseNotification(target, until);
+      await deps.store.outbox.releaseNotification(target, until);
     } catch (releaseError) {
       // The lease then simply runs out; the sweep publishes after it.
       deps.logger?.error('could not give the notification lease back', {
@@ -44,6 +44,6 @@ export async function publishOnce(
     }
     throw error;
   }
-  await deps.store.markNotified(target);
+  await deps.store.outbox.markNotified(target);
   return true;
 }

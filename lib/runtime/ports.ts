@@ -64,14 +64,31 @@ export interface CommandSummary {
   readonly instanceIds: readonly string[];
   /** When SSM received it, ISO-8601 UTC; null when SSM did not say. */
   readonly requestedAt: string | null;
+  /** How many nodes it targeted (TargetCount); null when SSM did not say. */
+  readonly targetCount: number | null;
+}
+
+/** One page of a command's invocations, and where the next one starts (null: this was the last). */
+export interface InvocationPage {
+  readonly invocations: readonly Invocation[];
+  /** SSM's NextToken, opaque: a checkpoint stores it to resume the listing. */
+  readonly nextToken: string | null;
+}
+
+/** A listing's NextToken that SSM no longer accepts (expired, or from another listing): start again from the top. */
+export class ListingExpiredError extends Error {
+  override readonly name = 'ListingExpiredError';
 }
 
 /** The fleet, as SSM Run Command reaches it. */
 export interface CommandGateway {
   /** Sends a command; returns its id. */
   send(request: SendCommandRequest): Promise<{ readonly commandId: string }>;
-  /** Every invocation of a command, page by page (50 per page), with outputs. */
-  listInvocations(commandId: string): AsyncIterable<readonly Invocation[]>;
+  /**
+   * One page of a command's invocations (at most 50) with outputs, from `nextToken` (null: the first page). Throws
+   * ListingExpiredError when SSM rejects the token.
+   */
+  listPage(commandId: string, nextToken: string | null): Promise<InvocationPage>;
   /** The full stdout of one invocation (up to 24,000 characters), for outputs the listing cut. */
   getFullOutput(commandId: string, instanceId: string): Promise<string>;
   /** What SSM knows of one command (ListCommands by CommandId); null when SSM does not know it. */
@@ -176,6 +193,18 @@ export interface ScanRecord {
   readonly progress?: ScanProgress;
   /** INCOMPLETE only: why collection stopped (sanitized, one line). */
   readonly incompleteReason?: string;
+  /** Gather commands the scan was sent as (one per shard; 1 when not sharded). @default 1 */
+  readonly shards?: number;
+  /** Sealing the scan's records into the node history: where it got to (bits of the layout, next bucket). */
+  readonly seal?: SealProgress;
+  /** The scan's records are in the node history. */
+  readonly sealed?: boolean;
+}
+
+/** How far sealing a scan into the node history has come: the layout's bucket bits and the next bucket to write. */
+export interface SealProgress {
+  readonly bits: number;
+  readonly next: number;
 }
 
 /** Index values of one watched zone at one watched order. */
@@ -324,15 +353,73 @@ export interface HistoryReader {
 export type CommandKind = 'gather' | 'remediate';
 
 /**
- * A command the sweep should collect now: still RUNNING past its collectAfter (its event may never come), or with
- * work left after completion — an unsent remediation whose lease ran out, a notification still in the outbox.
+ * Work the sweep hands out, or a collection hands to a fresh invocation of itself:
+ * - `gather`: collect one shard's gather command (RUNNING past its collectAfter, its collector's lease ended, or a
+ *   hand-off — then `lease` names the lease the predecessor passed on);
+ * - `remediate`: collect a remediate command (RUNNING past its collectAfter; outcomes still in the outbox);
+ * - `scan`: the scan's own work once its shards are done, or left behind — finishing it (remediations, completion,
+ *   summary), unsent remediations past their lease, a summary still in the outbox, sealing its history.
  */
-export interface DueCommand {
-  readonly kind: CommandKind;
-  readonly commandId: string;
-  /** When it became due. */
-  readonly collectAfter: string;
+export type WorkItem =
+  | { readonly kind: 'gather'; readonly commandId: string; readonly lease?: string }
+  | { readonly kind: 'remediate'; readonly commandId: string }
+  | { readonly kind: 'scan'; readonly scanId: string };
+
+/** A work item the sweep found due, and since when. */
+export type DueWork = WorkItem & { readonly dueAt: string };
+
+/** Starts a fresh collect invocation for a work item (asynchronous Lambda Invoke; a queue locally). */
+export interface WorkTrigger {
+  trigger(work: WorkItem): Promise<void>;
 }
+
+/** Tallies of the node records a shard (or a scan) holds. */
+export interface Tallies {
+  readonly nodes: number;
+  readonly counts: SeverityCounts;
+  readonly worstUnusableIndex: number | null;
+  /** CRITICAL nodes whose cause is fragmentation (remediation candidates, before eligibility). */
+  readonly candidates: number;
+}
+
+export type ShardStatus = 'PLANNED' | 'RUNNING' | 'COMPLETED' | 'INCOMPLETE';
+
+/** One gather command of a scan and the checkpoint of its collection. */
+export interface ShardRecord {
+  readonly scanId: string;
+  /** 0-based. */
+  readonly shard: number;
+  /** The tag targets this shard's command was sent to. */
+  readonly targets: SendCommandRequest['targets'];
+  /** PLANNED until its command is sent and bound; null while PLANNED. */
+  readonly commandId: string | null;
+  readonly status: ShardStatus;
+  /** When the sweep collects it without its completion event. */
+  readonly collectAfter: string;
+  /** Listing pages stored so far (the next page's number). */
+  readonly page: number;
+  /** Where the listing resumes; null before the first page and after the last. */
+  readonly nextToken: string | null;
+  /** The listing reached its end (page > 0 and no next token). */
+  readonly listed: boolean;
+  readonly tallies: Tallies;
+  /** What SSM says the command targeted, once known. */
+  readonly targeted: number | null;
+  /** Collection attempts that started afresh (hand-offs do not count). */
+  readonly attempts: number;
+  /** The last collection failure, sanitized. */
+  readonly lastError: string | null;
+  /** INCOMPLETE: why. */
+  readonly reason: string | null;
+  /** The collection lease: who may collect now, until when. */
+  readonly leaseToken: string | null;
+  readonly leaseUntil: string | null;
+}
+
+/** Maps a command id to what fleetscan sent it for (events carry only the command id). */
+export type CommandRecord =
+  | { readonly kind: 'gather'; readonly commandId: string; readonly scanId: string; readonly shard: number }
+  | ({ readonly kind: 'remediate' } & RemediationCommandRecord);
 
 /** Maps a remediate command's id back to its scan and nodes (the completion event carries only the id). */
 export interface RemediationCommandRecord {
@@ -340,11 +427,12 @@ export interface RemediationCommandRecord {
   readonly scanId: string;
   readonly requestedAt: string;
   readonly collectAfter: string;
-  readonly status: ScanStatus;
+  readonly status: 'RUNNING' | 'COMPLETED';
   readonly nodeIds: readonly string[];
 }
 
 export interface ScanCompletion {
+  readonly status: 'COMPLETED' | 'INCOMPLETE';
   readonly completedAt: string;
   readonly counts: SeverityCounts;
   readonly nodes: number;
@@ -352,6 +440,8 @@ export interface ScanCompletion {
   /** The scan needs a summary: completion puts it in the outbox (`notification: 'pending'`). */
   readonly notify?: boolean;
   readonly notRemediated?: Readonly<Record<string, number>>;
+  /** INCOMPLETE: why (sanitized, one line). */
+  readonly incompleteReason?: string;
 }
 
 /** An item whose notification goes through the outbox: a scan (its summary) or a remediation (its outcome). */
@@ -406,26 +496,157 @@ export interface OutcomeResult {
   readonly newlyBlocked: boolean;
 }
 
-/**
- * The history store the runtime writes (DynamoDB in Lambda, dynalite locally). Every write is idempotent or
- * conditional, so duplicate and concurrent collections of one command are harmless; the methods returning
- * boolean say whether this call made the change (false: someone already did, or a condition refused it).
+/** What a judged node record needs beside itself for remediation (kept with problem records, not in --json). */
+export interface Candidacy {
+  /** NUMA nodes with a fragmentation breach (the verdict's fragmentedNumaNodes). */
+  readonly fragmentedNumaNodes: readonly number[];
+}
+
+/** A node record as the collector stores it: the record, and for a remediation candidate its candidacy. */
+export interface StoredRecord {
+  readonly record: NodeRecord;
+  readonly candidacy?: Candidacy;
+}
+
+/** Where a listing page's records go: the scan, its request time (history sorts by it), the shard and the page. */
+export interface PageRef {
+  readonly scanId: string;
+  readonly at: string;
+  readonly shard: number;
+  readonly page: number;
+}
+
+export interface PutPageOptions {
+  /** Nodes whose host name is new to the history (no previous record, or another host): indexed for lookups. */
+  readonly newHosts?: readonly { readonly nodeId: string; readonly host: string }[];
+}
+
+/** A scan's remediation candidate, read back from its problem records, worst first. */
+export interface StoredCandidate {
+  readonly nodeId: string;
+  readonly worstUnusableIndex: number | null;
+  readonly fragmentedNumaNodes: readonly number[];
+}
+
+/* ---- the stores, one per aggregate (DynamoDB in Lambda, dynalite locally) ---- */
+/*
+ * Every write is idempotent or conditional, so duplicate and concurrent collections of one command are harmless;
+ * the methods returning boolean say whether this call made the change (false: someone already did, or a condition
+ * refused it).
  */
-export interface HistoryStore extends HistoryReader {
-  /** Creates a RUNNING scan, due for the sweep at collectAfter. False when it already exists. */
-  createScan(scan: ScanRecord): Promise<boolean>;
+
+/** Scans, their shards (with the collection checkpoints and leases), gather commands, and what is due. */
+export interface ScanStore {
+  /** Creates a RUNNING scan with its shards PLANNED. False when the scan already exists. */
+  createScan(scan: ScanRecord, shards: readonly ShardRecord[]): Promise<boolean>;
+  getScan(scanId: string): Promise<ScanRecord | null>;
+  listScans(page: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>>;
+  /** The newest scan requested before `at` whose records are sealed into the node history (for previous records). */
+  latestSealedBefore(at: string): Promise<ScanRecord | null>;
+  getShard(scanId: string, shard: number): Promise<ShardRecord | null>;
+  listShards(scanId: string): Promise<ShardRecord[]>;
   /**
-   * What is due at `now`, oldest first, each command once: scans and remediate commands still RUNNING past their
-   * collectAfter, unsent remediations past their lease (as their scan), pending notifications (as their scan or
-   * remediate command).
+   * PLANNED → RUNNING with its command, and the command's `CMD#` item (command → scan and shard). Idempotent for the
+   * same command; false when the shard is bound to another command.
    */
-  listDue(now: string, limit: number): Promise<DueCommand[]>;
-  /** Stores node records (keyed by scan and node: rewriting one is harmless), 25 per batch, until all are stored. */
-  putNodeRecords(records: readonly NodeRecord[]): Promise<void>;
+  bindShard(scanId: string, shard: number, commandId: string, collectAfter: string): Promise<boolean>;
+  /** A PLANNED shard whose command was never sent: INCOMPLETE with the reason. */
+  abandonShard(scanId: string, shard: number, reason: string): Promise<boolean>;
+  /** What a command id was sent for (gather shard or remediate command); null when fleetscan has no record. */
+  getCommand(commandId: string): Promise<CommandRecord | null>;
+  /**
+   * Takes the shard's collection lease until `until`: when nobody holds a live one, or when `inherit` names the lease
+   * a predecessor handed over. A fresh take (not inherited) counts one attempt. Returns the shard as it now is, or
+   * null when the lease is someone else's (or the shard is not RUNNING).
+   */
+  takeShardLease(
+    scanId: string,
+    shard: number,
+    lease: { readonly token: string; readonly until: string; readonly now: string; readonly inherit?: string },
+  ): Promise<ShardRecord | null>;
+  /**
+   * Records a listing step: the next page number, where the listing resumes, the tallies so far. Conditional on
+   * holding the lease and on the checkpoint still being at page `from`; false otherwise (someone took over).
+   */
+  checkpointShard(
+    scanId: string,
+    shard: number,
+    checkpoint: {
+      readonly token: string;
+      readonly from: number;
+      readonly page: number;
+      readonly nextToken: string | null;
+      readonly listed: boolean;
+      readonly tallies: Tallies;
+      readonly targeted: number | null;
+    },
+  ): Promise<boolean>;
+  /** Passes the lease on to `next` (a fresh invocation will present it) until `until`. */
+  handOffShard(scanId: string, shard: number, token: string, next: string, until: string): Promise<boolean>;
+  /** Gives the lease back (a failure: `error` is kept as the shard's lastError). */
+  releaseShard(scanId: string, shard: number, token: string, error: string | null): Promise<void>;
+  /** RUNNING → COMPLETED or INCOMPLETE (with the reason); conditional on the lease when `token` is given. */
+  finishShard(
+    scanId: string,
+    shard: number,
+    finish: { readonly token: string | null; readonly status: 'COMPLETED' | 'INCOMPLETE'; readonly reason?: string },
+  ): Promise<boolean>;
+  /** RUNNING → COMPLETED/INCOMPLETE with the counts; false when already finished (or no such scan). */
+  completeScan(scanId: string, completion: ScanCompletion): Promise<boolean>;
+  /** Where sealing the scan got to (a later call resumes there). */
+  saveSealProgress(scanId: string, progress: SealProgress): Promise<void>;
+  /** The scan's records are in the node history now (with that layout): off the due list for sealing. */
+  markSealed(scanId: string, progress: SealProgress): Promise<void>;
+  /**
+   * Takes one of the scan's `max` remediation slots for a node; false when they are all taken by other nodes. Per
+   * node and idempotent: a node that already holds one of the scan's slots gets true again without taking another.
+   */
+  takeRemediationSlot(scanId: string, nodeId: string, max: number): Promise<boolean>;
+  /**
+   * What is due at `now`, oldest first, each work item once: shards RUNNING past their collectAfter or lease, scans
+   * with work left (unfinished past their collectAfter, unsent remediations past their lease, a summary in the
+   * outbox, records not sealed), remediate commands RUNNING past their collectAfter or with outcomes in the outbox.
+   */
+  listDue(now: string, limit: number): Promise<DueWork[]>;
+}
+
+/** Node records: the per-scan journal the collector writes page by page, problem records, the node history. */
+export interface NodeRecordStore {
+  /**
+   * Stores one listing page's records, first writer wins: when the page is stored already (an earlier attempt
+   * crashed before its checkpoint), returns what is stored rather than `records`. A record that cannot be stored is
+   * replaced by that node's ERROR record saying why; nothing one node printed can fail the page.
+   */
+  putPage(ref: PageRef, records: readonly StoredRecord[], options?: PutPageOptions): Promise<StoredRecord[]>;
+  /** The node ids a shard's stored pages hold (to resume a listing whose token expired). */
+  shardNodeIds(scanId: string, shard: number): Promise<Set<string>>;
+  /** The scan's remediation candidates, worst first, at most `limit`. */
+  candidates(scanId: string, shards: number, limit: number): Promise<StoredCandidate[]>;
+  /** The scan's non-OK records, CRITICAL, ERROR, WARN, worst first. */
+  listProblemNodes(scanId: string, page: PageRequest, shards?: number): Promise<Page<NodeRecord>>;
+  /**
+   * Copies a finished scan's records from its journal into the node history, bucket by bucket from `from` (null: the
+   * start, choosing the layout). Resumable: stops when the deadline comes first and says where (`done` false).
+   */
+  seal(
+    scan: ScanRecord,
+    from: SealProgress | null,
+    deadline: Deadline,
+  ): Promise<{ readonly done: boolean; readonly progress: SealProgress }>;
+  /** Each node's record in a sealed scan (the newest one before the scan being collected); absent: none. */
+  previousRecords(sealed: ScanRecord, nodeIds: readonly string[]): Promise<Map<string, NodeRecord>>;
+  listScanNodes(scan: ScanRecord, page: PageRequest & NodeFilter): Promise<Page<NodeRecord>>;
+  nodeHistory(nodeId: string, options: PageRequest & { readonly since?: string }): Promise<Page<NodeRecord>>;
+  resolveNode(name: string): Promise<string[]>;
+}
+
+/** Per-node state: hysteresis, remediation claims and no-effect streaks. */
+export interface NodeStateStore {
+  getNodeState(nodeId: string): Promise<NodeState | null>;
+  /** States of the given nodes (absent: never breached, never remediated). */
+  getNodeStates(nodeIds: readonly string[]): Promise<Map<string, NodeState>>;
   /** Folds a verdict into the node's state unless this scan or a later one is already folded in. */
   recordVerdict(update: VerdictUpdate): Promise<boolean>;
-  /** RUNNING → COMPLETED with the counts; false when the scan was already completed (or does not exist). */
-  completeScan(scanId: string, completion: ScanCompletion): Promise<boolean>;
   /**
    * Claims a node for one remediation by this scan: refused when this scan already claimed it, when its last
    * remediation is not older than the cooldown cutoff, or when it is blocked.
@@ -433,12 +654,14 @@ export interface HistoryStore extends HistoryReader {
   claimNode(claim: NodeClaim): Promise<NodeClaimResult>;
   /** Puts back what a claim overwrote, if the claim is still ours (the budget refused it after the claim). */
   releaseNode(claim: NodeClaim, previous: ClaimedFrom): Promise<void>;
-  /**
-   * Takes one of the scan's `max` remediation slots for a node; false when they are all taken by other nodes. Per
-   * node and idempotent: a node that already holds one of the scan's slots gets true again without taking another.
-   * Slots are never returned.
-   */
-  takeRemediationSlot(scanId: string, nodeId: string, max: number): Promise<boolean>;
+  /** Folds a remediation's effect into the node's no-effect streak, once; blocks the node at maxNoEffect. */
+  recordRemediationOutcome(outcome: RemediationOutcome): Promise<OutcomeResult>;
+  /** Operator action: unblocks a node and resets its no-effect streak. False when the node has no state. */
+  clearNode(nodeId: string): Promise<boolean>;
+}
+
+/** Remediation intents and records, and remediate commands. */
+export interface RemediationStore {
   /** Writes remediation records as they are (unconditionally): for seeding and tests; the runtime writes below. */
   putRemediations(records: readonly RemediationRecord[]): Promise<void>;
   /**
@@ -446,10 +669,7 @@ export interface HistoryStore extends HistoryReader {
    * sendingUntil lease. False when the (scan, node) already has a record: someone else owns that remediation.
    */
   createRemediationIntent(record: RemediationRecord): Promise<boolean>;
-  /**
-   * Takes over an unsent intent whose lease (`expectedUntil`, null for none) has run out, moving it to `until`.
-   * False when it is no longer that intent: sent, completed, or taken over by another collection first.
-   */
+  /** Takes over an unsent intent whose lease (`expectedUntil`, null for none) has run out, moving it to `until`. */
   takeOverRemediationIntent(
     scanId: string,
     nodeId: string,
@@ -461,6 +681,10 @@ export interface HistoryStore extends HistoryReader {
   getRemediation(scanId: string, nodeId: string): Promise<RemediationRecord | null>;
   /** The remediations one scan started (a strongly consistent read). */
   listScanRemediations(scanId: string): Promise<RemediationRecord[]>;
+  /** Remediations, newest first; of one node when given; only those requested at or after `since` when given. */
+  listRemediations(
+    options: PageRequest & { readonly nodeId?: string; readonly since?: string },
+  ): Promise<Page<RemediationRecord>>;
   /**
    * PENDING → COMPLETED with its effect and indices; false when already completed, or when the record is bound to
    * a command other than `record.commandId` (a record completed without a command must have none).
@@ -471,10 +695,10 @@ export interface HistoryStore extends HistoryReader {
   getRemediationCommand(commandId: string): Promise<RemediationCommandRecord | null>;
   /** RUNNING → COMPLETED (off the due list); false when already completed. */
   completeRemediationCommand(commandId: string, completedAt: string): Promise<boolean>;
-  /** Folds a remediation's effect into the node's no-effect streak, once; blocks the node at maxNoEffect. */
-  recordRemediationOutcome(outcome: RemediationOutcome): Promise<OutcomeResult>;
-  /** Operator action: unblocks a node and resets its no-effect streak. False when the node has no state. */
-  clearNode(nodeId: string): Promise<boolean>;
+}
+
+/** The notification outbox of scan summaries and remediation outcomes. */
+export interface OutboxStore {
   /**
    * The outbox lease: true when the target's notification is pending and nobody holds a live lease (one that ends
    * after `now`); the caller then holds it until `until` and should publish.
@@ -486,18 +710,34 @@ export interface HistoryStore extends HistoryReader {
   markNotified(target: OutboxTarget): Promise<void>;
 }
 
+/** The history store, by aggregate. */
+export interface HistoryStores {
+  readonly scans: ScanStore;
+  readonly records: NodeRecordStore;
+  readonly states: NodeStateStore;
+  readonly remediations: RemediationStore;
+  readonly outbox: OutboxStore;
+}
+
+/** How much time a collect invocation has left, in milliseconds (the Lambda context's, or a test's). */
+export type Deadline = () => number;
+
 /**
- * Everything the runtime's entry points (startScan, sweep, collectGather, collectRemediation) take. The Lambdas
- * build it from AWS adapters; `fleetscan demo` from a local fleet and dynalite. Nothing else is global.
+ * Everything the runtime's entry points (startScan, sweep, collect) take. The Lambdas build it from AWS adapters;
+ * `fleetscan demo` from a local fleet and dynalite. Nothing else is global.
  */
 export interface RuntimeDeps {
   readonly gateway: CommandGateway;
-  readonly store: HistoryStore;
+  readonly store: HistoryStores;
   readonly notifier: Notifier;
   readonly optOut: OptOutSource;
   readonly clock: Clock;
+  /** Hands work to a fresh collect invocation (hand-offs before the deadline). */
+  readonly trigger: WorkTrigger;
   readonly logger?: RuntimeLogger;
   readonly metrics?: RuntimeMetrics;
   /** @default a real timer */
   readonly sleep?: Sleep;
+  /** Generates lease tokens and scan ids. @default crypto.randomUUID */
+  readonly newId?: () => string;
 }

@@ -177,6 +177,38 @@ function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
 
+/** Errors that mean SSM refused the request (nothing ran): validation, permissions, throttling that outlasted retries. */
+const REFUSALS = new Set([
+  'ValidationException',
+  'InvalidParameters',
+  'InvalidDocument',
+  'InvalidDocumentVersion',
+  'InvalidInstanceId',
+  'InvalidRole',
+  'InvalidOutputFolder',
+  'InvalidNotificationConfig',
+  'MaxDocumentSizeExceeded',
+  'UnsupportedPlatformType',
+  'DuplicateInstanceId',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'ThrottlingException',
+]);
+
+/**
+ * True when a SendCommand failure certainly did not run anything: SSM answered with a client error (4xx other
+ * than a request timeout), or an error SSM only gives to requests it refused. False for what may have reached SSM:
+ * timeouts, reset connections, 5xx.
+ */
+export function isDefiniteRejection(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  if (typeof status === 'number') return status >= 400 && status < 500 && status !== 408;
+  return REFUSALS.has(error.name);
+}
+
 /**
  * Claims and remediates the scan's candidates, worst first, within the policy's budget and cooldown, skipping
  * opted-out and blocked nodes; first finishes what earlier collections of the scan left unsent. Safe to call
@@ -190,7 +222,7 @@ export async function startRemediations(
 ): Promise<RemediationStart> {
   const policy = config.remediation;
   const notRemediated: Record<string, number> = {};
-  const existing = await deps.store.listScanRemediations(scan.scanId);
+  const existing = await deps.store.remediations.listScanRemediations(scan.scanId);
   const started = await finishUnsent(deps, config, scan.scanId, existing);
   if (candidates.length === 0) return { started, notRemediated };
   if (!policy.enabled) {
@@ -210,7 +242,7 @@ export async function startRemediations(
 
   // Read-side pre-filter: saves claim writes for nodes that would be refused anyway. The writes are the authority.
   const recorded = new Set(existing.map((record) => record.nodeId));
-  const states = await deps.store.getNodeStates(ordered.map((candidate) => candidate.nodeId));
+  const states = await deps.store.states.getNodeStates(ordered.map((candidate) => candidate.nodeId));
   const eligible: { candidate: RemediationCandidate; ours: boolean }[] = [];
   for (const candidate of ordered) {
     const state = states.get(candidate.nodeId);
@@ -260,16 +292,16 @@ export async function startRemediations(
     };
     let previous: ClaimedFrom | null = null;
     if (!ours) {
-      const result = await deps.store.claimNode(claim);
+      const result = await deps.store.states.claimNode(claim);
       if (result.claimed) previous = result.previous;
-      else if ((await deps.store.getNodeState(candidate.nodeId))?.lastRemediationScanId !== scan.scanId) {
+      else if ((await deps.store.states.getNodeState(candidate.nodeId))?.lastRemediationScanId !== scan.scanId) {
         bump(notRemediated, 'claimed by another collection or cooling down');
         continue;
       }
       // else: a concurrent collection of this scan claimed it a moment ago; step 3 decides who sends.
     }
-    if (!(await deps.store.takeRemediationSlot(scan.scanId, candidate.nodeId, policy.maxNodesPerScan))) {
-      if (previous !== null) await deps.store.releaseNode(claim, previous);
+    if (!(await deps.store.scans.takeRemediationSlot(scan.scanId, candidate.nodeId, policy.maxNodesPerScan))) {
+      if (previous !== null) await deps.store.states.releaseNode(claim, previous);
       budgetSpent = true;
       bump(notRemediated, 'over budget');
       continue;
@@ -301,7 +333,9 @@ export async function startRemediations(
           sendingUntil: leaseUntil(deps.clock.now()),
         }),
       );
-      const created = await Promise.all(intents.map((intent) => deps.store.createRemediationIntent(intent)));
+      const created = await Promise.all(
+        intents.map((intent) => deps.store.remediations.createRemediationIntent(intent)),
+      );
       const mine = intents.filter((_, index) => created[index] === true);
       // The others' intents were written by a concurrent collection of this scan, which sends them.
       if (mine.length < intents.length)
@@ -350,9 +384,20 @@ async function sendIntents(
       comment: remediateComment(scanId, plan, first.dryRun),
     }));
   } catch (error) {
-    // Not retried and not released: if the call did reach SSM, a retry could remediate twice.
+    // Never retried here: if the call did reach SSM, a retry could remediate twice.
     const name = errorName(error);
-    deps.logger?.error('remediate SendCommand failed', { scanId, nodes: nodeIds.length, error: name });
+    if (!isDefiniteRejection(error)) {
+      // It may have reached SSM (a timeout, a reset connection, a server error): the intents stay unsent under
+      // their lease, and once it ends finishUnsent asks SSM (the Comment names the scan) — adopting the command if
+      // it ran, sending again only if SSM has none.
+      deps.logger?.error('remediate SendCommand outcome unknown; left to the lease path', {
+        scanId,
+        nodes: nodeIds.length,
+        error: name,
+      });
+      return [...records];
+    }
+    deps.logger?.error('remediate SendCommand refused', { scanId, nodes: nodeIds.length, error: name });
     const failed = records.map(
       (record): RemediationRecord => ({
         ...record,
@@ -364,7 +409,7 @@ async function sendIntents(
         error: sanitizeText(`SendCommand failed (${name})`, MAX_ERROR_LENGTH),
       }),
     );
-    await Promise.all(failed.map((record) => deps.store.completeRemediation(record)));
+    await Promise.all(failed.map((record) => deps.store.remediations.completeRemediation(record)));
     return failed;
   }
   const command: RemediationCommandRecord = {
@@ -375,8 +420,8 @@ async function sendIntents(
     status: 'RUNNING',
     nodeIds,
   };
-  await deps.store.putRemediationCommand(command);
-  await Promise.all(nodeIds.map((nodeId) => deps.store.setRemediationCommand(scanId, nodeId, commandId)));
+  await deps.store.remediations.putRemediationCommand(command);
+  await Promise.all(nodeIds.map((nodeId) => deps.store.remediations.setRemediationCommand(scanId, nodeId, commandId)));
   return records.map((record): RemediationRecord => ({ ...record, commandId, sendingUntil: undefined }));
 }
 
@@ -397,9 +442,9 @@ async function adoptCommand(
     nodeIds: [...found.instanceIds],
   };
   // Both conditional: a sender still alive, or another collection adopting it, writes the same.
-  await deps.store.putRemediationCommand(command);
+  await deps.store.remediations.putRemediationCommand(command);
   await Promise.all(
-    command.nodeIds.map((nodeId) => deps.store.setRemediationCommand(scanId, nodeId, command.commandId)),
+    command.nodeIds.map((nodeId) => deps.store.remediations.setRemediationCommand(scanId, nodeId, command.commandId)),
   );
   deps.logger?.warn('remediate command found in SSM and recorded', {
     scanId,
@@ -450,7 +495,9 @@ export async function finishUnsent(
       continue;
     }
     const until = leaseUntil(now);
-    if (await deps.store.takeOverRemediationIntent(scanId, record.nodeId, record.sendingUntil ?? null, until)) {
+    if (
+      await deps.store.remediations.takeOverRemediationIntent(scanId, record.nodeId, record.sendingUntil ?? null, until)
+    ) {
       takenOver.push({ ...record, sendingUntil: until });
     }
   }
@@ -476,7 +523,7 @@ export async function finishUnsent(
         error: 'not sent: remediation was disabled before it was sent',
       }),
     );
-    await Promise.all(dropped.map((record) => deps.store.completeRemediation(record)));
+    await Promise.all(dropped.map((record) => deps.store.remediations.completeRemediation(record)));
     return dropped;
   }
   const groups = new Map<string, RemediationRecord[]>();
@@ -523,16 +570,42 @@ export function measureEffect(report: RemediationReport, thresholds: Thresholds)
   const after = watchedIndices(report.after, thresholds, report.numaNode);
   const failedStep = report.steps.find((step) => step.result === 'failed');
   if (failedStep !== undefined) {
-    return { effect: 'failed', before, after, error: `step ${failedStep.name} failed` };
+    return { effect: 'failed', ...bounded(before, after), error: `step ${failedStep.name} failed` };
   }
-  if (report.dryRun) return { effect: 'dry-run', before, after, error: null };
+  if (report.dryRun) return { effect: 'dry-run', ...bounded(before, after), error: null };
   if (before.length === 0 || after.length === 0) {
-    return { effect: 'failed', before, after, error: 'report has no watched zone to measure' };
+    return { effect: 'failed', ...bounded(before, after), error: 'report has no watched zone to measure' };
   }
   const improved =
     worst(after) < worst(before) ||
     thresholds.orders.some((order) => suitableAt(after, order) > suitableAt(before, order));
-  return { effect: improved ? 'improved' : 'no-effect', before, after, error: null };
+  return { effect: improved ? 'improved' : 'no-effect', ...bounded(before, after), error: null };
+}
+
+/** Indices a remediation record keeps: the worst before, and the same zones and orders after. */
+export const MAX_REMEDIATION_INDICES = 16;
+
+/** The worst MAX_REMEDIATION_INDICES indices before, and their counterparts after: a 400-zone host stays small. */
+function bounded(before: readonly WatchedIndex[], after: readonly WatchedIndex[]) {
+  const kept = before.slice(0, MAX_REMEDIATION_INDICES);
+  const same = (a: WatchedIndex, b: WatchedIndex) => a.node === b.node && a.zone === b.zone && a.order === b.order;
+  return {
+    before: kept,
+    after: kept.flatMap((entry) => after.filter((candidate) => same(candidate, entry)).slice(0, 1)),
+  };
+}
+
+/** Every page of a command's invocations (a remediate command has at most 50 nodes: one page). */
+export async function* allPages(
+  gateway: RuntimeDeps['gateway'],
+  commandId: string,
+): AsyncIterable<readonly Invocation[]> {
+  let nextToken: string | null = null;
+  do {
+    const page = await gateway.listPage(commandId, nextToken);
+    yield page.invocations;
+    nextToken = page.nextToken;
+  } while (nextToken !== null);
 }
 
 export interface RemediationCollection {
@@ -557,7 +630,7 @@ async function recoverCommand(
   const scanId = scanOfRemediateComment(found.comment);
   if (scanId === null) return null;
   await adoptCommand(deps, config, scanId, found);
-  return deps.store.getRemediationCommand(commandId);
+  return deps.store.remediations.getRemediationCommand(commandId);
 }
 
 /**
@@ -574,7 +647,7 @@ export async function collectRemediation(
   commandId: string,
 ): Promise<RemediationCollection> {
   const command =
-    (await deps.store.getRemediationCommand(commandId)) ?? (await recoverCommand(deps, config, commandId));
+    (await deps.store.remediations.getRemediationCommand(commandId)) ?? (await recoverCommand(deps, config, commandId));
   if (command === null) {
     deps.logger?.warn('remediate command unknown to fleetscan; ignored', { commandId });
     return { commandId, status: 'unknown-command', outcomes: [] };
@@ -582,7 +655,7 @@ export async function collectRemediation(
   if (command.status === 'COMPLETED') {
     // Outcomes a concurrent collection completed but did not get to publish (it died holding the outbox lease).
     const nodes = new Set(command.nodeIds);
-    for (const record of await deps.store.listScanRemediations(command.scanId)) {
+    for (const record of await deps.store.remediations.listScanRemediations(command.scanId)) {
       if (nodes.has(record.nodeId) && record.commandId === commandId && record.notification === 'pending') {
         await publishOutcome(deps, config, record);
       }
@@ -593,7 +666,7 @@ export async function collectRemediation(
   const expected = new Set(command.nodeIds);
   const settled = new Set<string>();
   const outcomes: RemediationRecord[] = [];
-  for await (const page of deps.gateway.listInvocations(commandId)) {
+  for await (const page of allPages(deps.gateway, commandId)) {
     for (const invocation of page) {
       if (!expected.has(invocation.instanceId) || settled.has(invocation.instanceId)) continue;
       settled.add(invocation.instanceId);
@@ -613,7 +686,7 @@ export async function collectRemediation(
     const outcome = await settle(deps, config, command, missing, 'no invocation was listed for the node');
     if (outcome !== null) outcomes.push(outcome);
   }
-  await deps.store.completeRemediationCommand(commandId, deps.clock.now().toISOString());
+  await deps.store.remediations.completeRemediationCommand(commandId, deps.clock.now().toISOString());
   deps.metrics?.add(METRIC_NAMES.remediationsCompleted, 'Count', outcomes.length);
   deps.logger?.info('remediate command collected', { commandId, scanId: command.scanId, outcomes: outcomes.length });
   return { commandId, status: 'completed', outcomes };
@@ -646,7 +719,7 @@ async function settle(
   invocation: Invocation,
   missingReason?: string,
 ): Promise<RemediationRecord | null> {
-  const pending = await deps.store.getRemediation(command.scanId, invocation.instanceId);
+  const pending = await deps.store.remediations.getRemediation(command.scanId, invocation.instanceId);
   if (pending === null) return null;
   // Bound to another command: not this one's to measure (a record is sent once; see the module comment).
   if (pending.commandId !== null && pending.commandId !== command.commandId) return null;
@@ -673,7 +746,7 @@ async function settle(
   }
   const at = deps.clock.now().toISOString();
   // The streak first: a crash before completing leaves the record PENDING, so the retry completes and notifies.
-  const streak = await deps.store.recordRemediationOutcome({
+  const streak = await deps.store.states.recordRemediationOutcome({
     nodeId: pending.nodeId,
     remediationId: pending.remediationId,
     effect: measured.effect,
@@ -697,7 +770,7 @@ async function settle(
     // Into the outbox with the completion: published below, or by the retry if that fails.
     notification: 'pending',
   };
-  if (!(await deps.store.completeRemediation(completed))) return null;
+  if (!(await deps.store.remediations.completeRemediation(completed))) return null;
   deps.metrics?.add(EFFECT_METRIC[measured.effect], 'Count', 1);
   await publishOutcome(deps, config, completed);
   return completed;

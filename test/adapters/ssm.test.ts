@@ -23,6 +23,8 @@ import {
 import { parseGatherReport } from '../../lib/core/report.ts';
 import { readReport } from '../../lib/runtime/evaluation.ts';
 import type { Invocation } from '../../lib/runtime/ports.ts';
+import { ListingExpiredError } from '../../lib/runtime/ports.ts';
+import { allPages } from '../../lib/runtime/remediate.ts';
 import { gatherOutput } from '../support/runtime-fixtures.ts';
 
 const ssm = mockClient(SSMClient);
@@ -58,6 +60,11 @@ async function collectPages(source: AsyncIterable<readonly Invocation[]>): Promi
   const pages: Invocation[][] = [];
   for await (const page of source) pages.push([...page]);
   return pages;
+}
+
+/** Every page of a command, as the runtime walks them: listPage from each page's NextToken. */
+function listAll(g: SsmGateway, commandId: string): AsyncIterable<readonly Invocation[]> {
+  return allPages(g, commandId);
 }
 
 beforeEach(() => {
@@ -156,14 +163,36 @@ describe('SsmGateway.send', () => {
   });
 });
 
-describe('SsmGateway.listInvocations', () => {
+describe('SsmGateway.listPage', () => {
+  it('hands back the NextToken to resume from, and null after the last page', async () => {
+    ssm
+      .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: undefined })
+      .resolves({ CommandInvocations: [invocation('i-1')], NextToken: 't1' })
+      .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: 't1' })
+      .resolves({ CommandInvocations: [invocation('i-2')], NextToken: '' });
+    const first = await gateway().listPage('cmd', null);
+    const second = await gateway().listPage('cmd', first.nextToken);
+    expect(first.nextToken).toBe('t1');
+    expect(second.invocations.map((entry) => entry.instanceId)).toEqual(['i-2']);
+    expect(second.nextToken).toBeNull();
+  });
+
+  it('says a token SSM no longer accepts is expired (ListingExpiredError), so the listing starts over', async () => {
+    ssm
+      .on(ListCommandInvocationsCommand, { NextToken: 'stale' })
+      .rejects(Object.assign(new Error('The specified token is not valid'), { name: 'InvalidNextToken' }));
+    await expect(gateway().listPage('cmd', 'stale')).rejects.toBeInstanceOf(ListingExpiredError);
+  });
+});
+
+describe('SsmGateway: every page', () => {
   it('pages with Details and MaxResults 50, following NextToken', async () => {
     ssm
       .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: undefined })
       .resolves({ CommandInvocations: [invocation('i-1'), invocation('i-2')], NextToken: 't1' })
       .on(ListCommandInvocationsCommand, { CommandId: 'cmd', NextToken: 't1' })
       .resolves({ CommandInvocations: [invocation('i-3', 'Failed', 'Undeliverable', '')] });
-    const pages = await collectPages(gateway().listInvocations('cmd'));
+    const pages = await collectPages(listAll(gateway(), 'cmd'));
     expect(pages.map((page) => page.map((entry) => entry.instanceId))).toEqual([['i-1', 'i-2'], ['i-3']]);
     expect(pages[1]?.[0]).toEqual({
       instanceId: 'i-3',
@@ -186,7 +215,7 @@ describe('SsmGateway.listInvocations', () => {
       .rejectsOnce(new InvocationDoesNotExist({ message: 'not yet', $metadata: {} }))
       .resolvesOnce({ CommandInvocations: [] })
       .resolves({ CommandInvocations: [invocation('i-1')] });
-    const pages = await collectPages(gateway().listInvocations('cmd'));
+    const pages = await collectPages(listAll(gateway(), 'cmd'));
     expect(pages.flat().map((entry) => entry.instanceId)).toEqual(['i-1']);
     expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
     expect(delays).toHaveLength(2);
@@ -194,8 +223,8 @@ describe('SsmGateway.listInvocations', () => {
 
   it('gives up on an empty listing after the bounded attempts (a command that reached no node)', async () => {
     ssm.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
-    const pages = await collectPages(gateway({ consistencyAttempts: 3 }).listInvocations('cmd'));
-    expect(pages).toEqual([]);
+    const pages = await collectPages(listAll(gateway({ consistencyAttempts: 3 }), 'cmd'));
+    expect(pages).toEqual([[]]);
     expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
   });
 
@@ -206,7 +235,7 @@ describe('SsmGateway.listInvocations', () => {
       .on(ListCommandInvocationsCommand, { NextToken: 't1' })
       .rejectsOnce(throttled())
       .resolves({ CommandInvocations: [invocation('i-2')] });
-    const pages = await collectPages(gateway().listInvocations('cmd'));
+    const pages = await collectPages(listAll(gateway(), 'cmd'));
     expect(pages.flat().map((entry) => entry.instanceId)).toEqual(['i-1', 'i-2']);
     expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
     expect(delays).toEqual([250]);
@@ -215,7 +244,7 @@ describe('SsmGateway.listInvocations', () => {
   it('gives up on throttling after the bounded attempts', async () => {
     ssm.on(ListCommandInvocationsCommand).rejects(throttled());
     await expect(
-      collectPages(gateway({ throttleAttempts: 3, consistencyAttempts: 1 }).listInvocations('cmd')),
+      collectPages(listAll(gateway({ throttleAttempts: 3, consistencyAttempts: 1 }), 'cmd')),
     ).rejects.toBeInstanceOf(ThrottlingException);
     expect(ssm).toHaveReceivedCommandTimes(ListCommandInvocationsCommand, 3);
   });
@@ -233,7 +262,7 @@ describe('SsmGateway.getFullOutput and the truncation fallback', () => {
       .rejectsOnce(new InvocationDoesNotExist({ message: 'not yet', $metadata: {} }))
       .resolves({ StandardOutputContent: full });
     const g = gateway();
-    const [page] = await collectPages(g.listInvocations('cmd'));
+    const [page] = await collectPages(listAll(g, 'cmd'));
     const listed = page?.[0];
     if (listed === undefined) throw new Error('expected one invocation');
     const result = await readReport(g, 'cmd', listed, parseGatherReport);
@@ -257,9 +286,10 @@ describe('SsmGateway.describeCommand and findCommands (ListCommands)', () => {
     Comment: 'fleetscan remediate scan-1 compact',
     InstanceIds: ['i-1', 'i-2'],
     RequestedDateTime: new Date('2025-03-01T12:10:00.000Z'),
+    TargetCount: 2,
   };
 
-  it('describes a command by id: which fleetscan document, its comment, instance ids and requested time', async () => {
+  it('describes a command by id: which fleetscan document, its comment, instance ids, requested time, targets', async () => {
     ssm.on(ListCommandsCommand, { CommandId: 'cmd-r' }).resolves({ Commands: [remediate] });
     expect(await gateway().describeCommand('cmd-r')).toEqual({
       commandId: 'cmd-r',
@@ -267,6 +297,7 @@ describe('SsmGateway.describeCommand and findCommands (ListCommands)', () => {
       comment: 'fleetscan remediate scan-1 compact',
       instanceIds: ['i-1', 'i-2'],
       requestedAt: '2025-03-01T12:10:00.000Z',
+      targetCount: 2,
     });
     expect(ssm).toHaveReceivedCommandWith(ListCommandsCommand, { CommandId: 'cmd-r' });
   });

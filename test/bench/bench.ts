@@ -8,8 +8,9 @@
  * (wall, CPU, peak RSS), the Lambda bundles, the gather script, and prints a cost estimate and PASS/FAIL targets.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
@@ -404,7 +405,9 @@ function median(values: readonly number[]): number {
 }
 
 function gatherScriptMs(runs: number): { medianMs: number; runs: number; bytes: number } | { error: string } {
-  const script = `${ROOT}lib/infra/documents/gather.sh`;
+  // As SSM runs it: the document parameter `since` substituted (0: the whole kernel log of this boot).
+  const script = join(mkdtempSync(join(tmpdir(), 'fleetscan-gather-')), 'gather.sh');
+  writeFileSync(script, readFileSync(`${ROOT}lib/infra/documents/gather.sh`, 'utf8').replace(/\{\{ since \}\}/g, '0'));
   const times: number[] = [];
   let bytes = 0;
   for (let i = 0; i < runs; i += 1) {

@@ -5,10 +5,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { itemSize, nodeRecordItem } from '../../lib/runtime/items.ts';
-import { keys } from '../../lib/runtime/table-schema.ts';
+import { itemSize, remediationItem } from '../../lib/adapters/dynamo/codec.ts';
+import { keys } from '../../lib/adapters/dynamo/schema.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
-import { nodeRecord } from '../support/runtime-fixtures.ts';
 import { DynamoMeter } from './dynamo-meter.ts';
 
 describe('DynamoMeter', () => {
@@ -32,14 +31,27 @@ describe('DynamoMeter', () => {
     await db.stop();
   });
 
-  it('counts calls by operation and sizes written items as the runtime does', async () => {
-    // Prepare: a CRITICAL record (it lands in byNode and problems) and an OK one (byNode only).
-    const critical = nodeRecordItem(nodeRecord({ nodeId: 'i-0000000000000001a', status: 'CRITICAL' }), 90);
-    const ok = nodeRecordItem(nodeRecord({ nodeId: 'i-0000000000000002b' }), 90);
+  it('counts calls by operation and sizes written items as the store counts them', async () => {
+    // Prepare: a journal page (no index) and a remediation record (in the byNode and byTime indexes).
+    const journal = { ...keys.journal('s', 0, 0), n: 1, r: new Uint8Array(700) };
+    const remediation = remediationItem(
+      {
+        remediationId: 's:i-1',
+        nodeId: 'i-0000000000000001a',
+        scanId: 's',
+        commandId: null,
+        action: 'compact',
+        numaNode: null,
+        dryRun: true,
+        requestedAt: '2025-03-01T12:00:00.000Z',
+        status: 'PENDING',
+      },
+      90,
+    );
     // Act
     await doc.send(
       new BatchWriteCommand({
-        RequestItems: { [db.tableName]: [{ PutRequest: { Item: critical } }, { PutRequest: { Item: ok } }] },
+        RequestItems: { [db.tableName]: [{ PutRequest: { Item: journal } }, { PutRequest: { Item: remediation } }] },
       }),
     );
     await doc.send(
@@ -54,11 +66,11 @@ describe('DynamoMeter', () => {
     // Assess
     const seen = meter.snapshot();
     expect(seen.apiCalls).toEqual({ BatchWriteItem: 1, UpdateItem: 1, GetItem: 1 });
-    expect(seen.puts.count.NODE).toBe(2);
-    expect(seen.puts.maxBytes.NODE).toBe(Math.max(itemSize(critical), itemSize(ok)));
-    expect(seen.puts.totalBytes.NODE).toBe(itemSize(critical) + itemSize(ok));
-    // Each is under 1 KB: 3 write units for the CRITICAL one (table, byNode, problems), 2 for the OK one.
-    expect(seen.puts.writeUnits.NODE).toBe(5);
+    expect(seen.puts.count).toEqual({ JRNL: 1, REM: 1 });
+    expect(seen.puts.totalBytes.JRNL).toBe(itemSize(journal));
+    expect(seen.puts.totalBytes.REM).toBe(itemSize(remediation));
+    // Each under 1 KB: one write unit for the journal page, three for the remediation (table, byNode, byTime).
+    expect(seen.puts.writeUnits).toEqual({ JRNL: 1, REM: 3 });
     expect(seen.updatedKeys).toEqual({ 'NODE#i-0000000000000001a|STATE': 1 });
     expect(seen.keysRead).toBe(1);
   });

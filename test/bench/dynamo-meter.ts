@@ -67,7 +67,7 @@ export function writeUnits(item: WireItem): number {
 }
 
 export interface PutStats {
-  /** Items put (BatchWriteItem PutRequests and PutItem), by kind (the sort key's prefix: NODE, STATE, META, REM, ...). */
+  /** Items put (BatchWriteItem PutRequests and PutItem), by kind (JRNL, PROB, HIST, HOST, CMD by partition; META, SHARD, REM, STATE by sort key). */
   readonly count: Record<string, number>;
   readonly maxBytes: Record<string, number>;
   readonly totalBytes: Record<string, number>;
@@ -89,7 +89,14 @@ export interface MeterSnapshot {
   readonly queryBytes: number;
 }
 
+/** Item kinds named by their partition key (journal, problem, history, host, layout, command items) … */
+const PARTITION_KINDS = new Set(['JRNL', 'PROB', 'HIST', 'HOST', 'LAYOUT', 'CMD']);
+
+/** … or, for a scan's and a node's items, by their sort key (META, SHARD, REM, STATE). */
 function kindOf(item: WireItem): string {
+  const partition = item.pk?.S;
+  const pk = typeof partition === 'string' ? partition.split('#')[0] : undefined;
+  if (pk !== undefined && PARTITION_KINDS.has(pk)) return pk;
   const sk = item.sk?.S;
   return typeof sk === 'string' ? (sk.split('#')[0] ?? sk) : 'unknown';
 }

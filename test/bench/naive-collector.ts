@@ -2,7 +2,7 @@
  * THE BASELINE, not fleetscan's collector: what a first attempt at collection looks like — list the invocations
  * (without details) to learn the nodes, then one GetCommandInvocation and one PutItem per node. The bench runs it
  * beside the real collector so the ratio of API calls is measured, not claimed. It evaluates with the same policy
- * and writes the same item format (lib/runtime/items.ts), so only the access pattern differs.
+ * and writes one plain item per node, so only the access pattern differs.
  */
 
 import { GetCommandInvocationCommand, ListCommandInvocationsCommand, type SSMClient } from '@aws-sdk/client-ssm';
@@ -11,7 +11,6 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_THRESHOLDS, evaluate } from '../../lib/core/policy.ts';
 import { formatZoneLine, parseGatherReport } from '../../lib/core/report.ts';
 import { sanitizeText } from '../../lib/core/sanitize.ts';
-import { fitNodeRecord, nodeRecordItem } from '../../lib/runtime/items.ts';
 import type { NodeRecord } from '../../lib/runtime/ports.ts';
 
 export interface NaiveOptions {
@@ -105,8 +104,14 @@ export async function naiveCollect(options: NaiveOptions): Promise<NaiveResult> 
         lost += 1;
         output = '';
       }
-      const record = fitNodeRecord(recordFor(options.commandId, target.id, options.at, output, target.status), 90);
-      await options.doc.send(new PutCommand({ TableName: options.tableName, Item: nodeRecordItem(record, 90) }));
+      const record = recordFor(options.commandId, target.id, options.at, output, target.status);
+      // One item per node per scan, keyed for "history of node X": the simplest layout.
+      await options.doc.send(
+        new PutCommand({
+          TableName: options.tableName,
+          Item: { pk: `NODE#${record.nodeId}`, sk: `${record.at}#${record.scanId}`, ...record },
+        }),
+      );
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));

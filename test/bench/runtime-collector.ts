@@ -4,11 +4,13 @@
  * with collectGather, as the completion event would have it.
  */
 import { createClients } from '../../lib/adapters/clients.ts';
-import { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { SsmGateway } from '../../lib/adapters/ssm.ts';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import type { FleetscanConfig } from '../../lib/config/types.ts';
-import { collectGather } from '../../lib/runtime/collect.ts';
+import { LocalWorkQueue } from '../../lib/local/work-queue.ts';
+import { collect } from '../../lib/runtime/collect.ts';
+import type { ScanWork } from '../../lib/runtime/finish.ts';
 import type { Notification, RuntimeDeps } from '../../lib/runtime/ports.ts';
 import { startScan } from '../../lib/runtime/scan.ts';
 import type { BenchJob } from './runner.ts';
@@ -32,13 +34,20 @@ export async function runRuntime(job: BenchJob): Promise<RuntimeRun> {
     targets: [{ tagKey: job.tagKey, tagValues: [job.tagValue] }],
   };
   const notifications: Notification[] = [];
+  const queue = new LocalWorkQueue();
   const deps: RuntimeDeps = {
     gateway: new SsmGateway({
       client: clients.ssm,
       sendClient: clients.ssmSend,
       documents: { gather: job.gatherDocument, remediate: job.remediateDocument },
     }),
-    store: new DynamoStore({ client: clients.doc, tableName: job.tableName, retentionDays: config.retentionDays }),
+    store: new DynamoHistory({
+      client: clients.doc,
+      tableName: job.tableName,
+      retentionDays: config.retentionDays,
+      orders: config.thresholds.orders,
+    }),
+    trigger: queue,
     notifier: {
       publish: async (notification) => {
         notifications.push(notification);
@@ -50,13 +59,19 @@ export async function runRuntime(job: BenchJob): Promise<RuntimeRun> {
   };
   const scan = await startScan(deps, config);
   const scanMs = performance.now() - t0;
-  const result = await collectGather(deps, config, scan.scanId);
+  let finished: ScanWork | undefined;
+  await queue.trigger({ kind: 'gather', commandId: scan.commandId });
+  await queue.drain(async (work) => {
+    const result = await collect(deps, config, work);
+    if (result.kind === 'gather' && result.status !== 'unknown-command' && result.scan !== undefined)
+      finished = result.scan;
+  });
   return {
     scanMs,
-    stored: result.nodes,
+    stored: finished?.nodes ?? 0,
     commandId: scan.commandId,
     notes: [
-      `collectGather: ${result.status}, counts ${JSON.stringify(result.counts)}, ${result.remediations.length} remediations, ${notifications.length} notification(s) of ${notifications.reduce((sum, n) => sum + Buffer.byteLength(n.body), 0)} bytes`,
+      `collect: ${finished?.status}, counts ${JSON.stringify(finished?.counts)}, ${finished?.remediations.length} remediations, ${notifications.length} notification(s) of ${notifications.reduce((sum, n) => sum + Buffer.byteLength(n.body), 0)} bytes`,
     ],
   };
 }

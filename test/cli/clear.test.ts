@@ -11,7 +11,7 @@ beforeAll(async () => {
   db = await startDynalite();
   const store = db.store();
   for (const [index, at] of ['2026-11-26T10:00:00.000Z', '2026-11-26T16:00:00.000Z'].entries()) {
-    await store.recordRemediationOutcome({
+    await store.states.recordRemediationOutcome({
       nodeId: BLOCKED,
       remediationId: `scan-${index}:${BLOCKED}`,
       effect: 'no-effect',

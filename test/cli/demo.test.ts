@@ -42,7 +42,7 @@ describe('CLI: fleetscan demo', () => {
         expect(scan.status).toBe('COMPLETED');
         const nodes = (await local.store.listScanNodes(scan.scanId, { limit: 100 })).items;
         records.set(scan.scanId, nodes);
-        remediations.push(...(await local.store.listScanRemediations(scan.scanId)));
+        remediations.push(...(await local.store.remediations.listScanRemediations(scan.scanId)));
       }
     } finally {
       await local.close();

@@ -14,12 +14,12 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { scanItem } from '../../lib/adapters/dynamo/codec.ts';
 import { iamActions, TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { type Check, lastScanChecks } from '../../lib/cli/doctor.ts';
 import { main } from '../../lib/cli/main.ts';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { CLI_ACTIONS, FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
-import { scanItem } from '../../lib/runtime/items.ts';
 import type { HistoryReader, ScanRecord } from '../../lib/runtime/ports.ts';
 
 const cloudformation = mockClient(CloudFormationClient);

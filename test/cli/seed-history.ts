@@ -3,8 +3,16 @@
  * commands' tests: three scans 15 minutes apart, four nodes with different stories, two remediations.
  * Times are relative to now: the store hides items whose TTL (requestedAt + retention) has passed.
  */
-import type { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
-import type { NodeRecord, NodeStatus, RemediationRecord, ScanRecord, WatchedIndex } from '../../lib/runtime/ports.ts';
+import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
+import type {
+  NodeRecord,
+  NodeStatus,
+  RemediationRecord,
+  ScanCompletion,
+  ScanRecord,
+  WatchedIndex,
+} from '../../lib/runtime/ports.ts';
+import { NO_TALLIES } from '../../lib/runtime/tallies.ts';
 
 export const NODES = {
   healthy: 'i-0a1b2c3d4e5f60001',
@@ -77,7 +85,58 @@ function countsOf(records: readonly NodeRecord[]) {
 }
 
 /** Writes the history; returns what was written so tests derive their expectations from it. */
-export async function seedHistory(store: DynamoStore, now = new Date()): Promise<SeededHistory> {
+/**
+ * Writes a scan the way the runtime does: the scan and its one shard, its records page by page into the journal,
+ * the shard and the scan finished, the records sealed into the node history.
+ */
+export async function writeScan(
+  store: DynamoHistory,
+  scan: ScanRecord,
+  records: readonly NodeRecord[],
+  completion?: Omit<ScanCompletion, 'status'>,
+): Promise<void> {
+  await store.scans.createScan(scan, [
+    {
+      scanId: scan.scanId,
+      shard: 0,
+      targets: { kind: 'tags', tags: [{ key: 'fleetscan', values: ['enabled'] }] },
+      commandId: null,
+      status: 'PLANNED',
+      collectAfter: scan.collectAfter,
+      page: 0,
+      nextToken: null,
+      listed: false,
+      tallies: NO_TALLIES,
+      targeted: null,
+      attempts: 0,
+      lastError: null,
+      reason: null,
+      leaseToken: null,
+      leaseUntil: null,
+    },
+  ]);
+  await store.scans.bindShard(scan.scanId, 0, scan.commandId, scan.collectAfter);
+  for (let page = 0; page * 50 < records.length; page += 1) {
+    await store.records.putPage(
+      { scanId: scan.scanId, at: scan.requestedAt, shard: 0, page },
+      records.slice(page * 50, page * 50 + 50).map((record) => ({ record })),
+      {
+        newHosts: records.flatMap((record) =>
+          record.host === null ? [] : [{ nodeId: record.nodeId, host: record.host }],
+        ),
+      },
+    );
+  }
+  await store.scans.finishShard(scan.scanId, 0, { token: null, status: 'COMPLETED' });
+  if (completion === undefined) return;
+  await store.scans.completeScan(scan.scanId, { status: 'COMPLETED', ...completion });
+  const completed = await store.scans.getScan(scan.scanId);
+  if (completed === null) throw new Error(`seeded scan ${scan.scanId} is missing`);
+  const sealed = await store.records.seal(completed, null, () => Number.POSITIVE_INFINITY);
+  await store.scans.markSealed(scan.scanId, sealed.progress);
+}
+
+export async function seedHistory(store: DynamoHistory, now = new Date()): Promise<SeededHistory> {
   const start = Math.floor(now.getTime() / 900_000) * 900_000 - 3 * 900_000;
   const scans: SeededScan[] = [];
   const remediations: RemediationRecord[] = [];
@@ -95,7 +154,6 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
       status: 'RUNNING',
       targets: 'tag:fleetscan=enabled',
     };
-    await store.createScan(scan);
     const frag = fragmentingU[n] ?? 0;
     const breaching = frag >= 975;
     const records = [
@@ -124,10 +182,9 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         consecutiveBreaches: n + 2,
       }),
     ];
-    await store.putNodeRecords(records);
     for (const entry of records) {
       if (entry.status === 'ERROR') continue;
-      await store.recordVerdict({
+      await store.states.recordVerdict({
         nodeId: entry.nodeId,
         scanId,
         at: requestedAt,
@@ -147,7 +204,7 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         requestedAt,
         status: 'PENDING',
       };
-      await store.claimNode({
+      await store.states.claimNode({
         nodeId: NODES.fragmenting,
         scanId,
         remediationId: rem.remediationId,
@@ -155,8 +212,7 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         cooldownCutoff: new Date(start + n * 900_000 - 6 * 3_600_000).toISOString(),
         cooldownUntil: new Date(start + n * 900_000 + 6 * 3_600_000).toISOString(),
       });
-      await store.takeRemediationSlot(scanId, NODES.fragmenting, 5);
-      await store.putRemediations([rem]);
+      await store.remediations.putRemediations([rem]);
       const done: RemediationRecord = {
         ...rem,
         status: 'COMPLETED',
@@ -166,7 +222,7 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
         after: [index(6, 420, 180)],
         error: null,
       };
-      await store.completeRemediation(done);
+      await store.remediations.completeRemediation(done);
       remediations.push(done);
     }
     const completion = {
@@ -175,7 +231,8 @@ export async function seedHistory(store: DynamoStore, now = new Date()): Promise
       nodes: records.length,
       worstUnusableIndex: Math.max(...records.map((entry) => entry.worstUnusableIndex ?? 0)),
     };
-    await store.completeScan(scanId, completion);
+    await writeScan(store, scan, records, completion);
+    if (n === 1) await store.scans.takeRemediationSlot(scanId, NODES.fragmenting, 5);
     scans.push({
       scan: { ...scan, ...completion, status: 'COMPLETED', remediations: n === 1 ? 1 : 0 },
       records,

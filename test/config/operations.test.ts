@@ -91,8 +91,9 @@ describe('Config: the schedule leaves each scan time to end', () => {
     expect(parseConfig({}).schedule).toBe('rate(15 minutes)');
     expect(parseConfig({ schedule: 'rate(11 minutes)' }).schedule).toBe('rate(11 minutes)');
     expect(
-      parseConfig({ schedule: 'rate(1 minute)', deliveryTimeoutSeconds: 30, executionTimeoutSeconds: 30 }).schedule,
-    ).toBe('rate(1 minute)');
+      // The execution timeout also leaves the remediate document its settle time (remediation.settleSeconds + 30 s).
+      parseConfig({ schedule: 'rate(2 minutes)', deliveryTimeoutSeconds: 30, executionTimeoutSeconds: 90 }).schedule,
+    ).toBe('rate(2 minutes)');
   });
 
   it('names the schedule for a cron expression that never fires', () => {

@@ -5,6 +5,7 @@ import { ParseError, type ParseErrorKind } from '../../lib/core/errors.ts';
 import {
   formatGatherReport,
   formatRemediationReport,
+  type GatherDiagnostics,
   parseAny,
   parseGatherReport,
   parseRemediationReport,
@@ -21,6 +22,20 @@ function errorOf(parse: () => unknown): ParseError {
   }
   throw new Error('expected a ParseError, but the input parsed');
 }
+
+const NO_DIAGNOSTICS: GatherDiagnostics = {
+  memFreeKb: null,
+  slabReclaimableKb: null,
+  bootId: null,
+  uptimeSeconds: null,
+  load: null,
+  kernelLog: null,
+  vmstat: null,
+  sysctls: null,
+  thp: null,
+  kcompactd: null,
+  pagetypes: null,
+};
 
 const VALID = [
   'fleetscan-gather 1',
@@ -41,6 +56,8 @@ describe('Function: parseGatherReport', () => {
     const parsed = parseGatherReport(report('gather-2numa.txt'));
     // Assess
     expect(parsed).toEqual({
+      version: 1,
+      ...NO_DIAGNOSTICS,
       host: 'ip-10-0-3-17.eu-west-1.compute.internal',
       kernel: '6.1.0-18-amd64',
       pageSize: 4096,
@@ -84,10 +101,20 @@ describe('Function: parseGatherReport', () => {
     expect(parsed.host).toBe('evilname');
   });
 
-  it('round-trips through formatGatherReport', () => {
-    const parsed = parseGatherReport(report('gather-2numa.txt'));
+  it('round-trips a version-2 report through formatGatherReport, byte for byte', () => {
+    const parsed = parseGatherReport(report('gather-2numa-v2.txt'));
+    expect(formatGatherReport(parsed)).toBe(report('gather-2numa-v2.txt'));
     expect(parseGatherReport(formatGatherReport(parsed))).toEqual(parsed);
-    expect(formatGatherReport(parsed)).toBe(report('gather-2numa.txt'));
+  });
+
+  it('prints a version-1 report as version 2 with the same verdict inputs', () => {
+    const v1 = parseGatherReport(report('gather-2numa.txt'));
+    const v2 = parseGatherReport(formatGatherReport(v1));
+    expect(v2.version).toBe(2);
+    expect({ ...v2, version: 1 }).toEqual({
+      ...v1,
+      allocFailures: { ...v1.allocFailures, processes: [], callSites: [] },
+    });
   });
 
   const malformed: { name: string; text: string; kind: ParseErrorKind; line: number }[] = [
@@ -98,7 +125,13 @@ describe('Function: parseGatherReport', () => {
       kind: 'bad-header',
       line: 1,
     },
-    { name: 'version 2', text: withLine(0, 'fleetscan-gather 2'), kind: 'unsupported-version', line: 1 },
+    { name: 'version 3', text: withLine(0, 'fleetscan-gather 3'), kind: 'unsupported-version', line: 1 },
+    {
+      name: 'an allocfail count beyond the safe integers (v1)',
+      text: withLine(5, 'allocfail 9007199254740993 4'),
+      kind: 'count-too-large',
+      line: 6,
+    },
     { name: 'missing end', text: withLine(7, null), kind: 'truncated', line: 7 },
     { name: 'bad page size', text: withLine(3, 'pagesize 4000'), kind: 'bad-value', line: 4 },
     { name: 'bad meminfo', text: withLine(4, 'meminfo lots 5'), kind: 'bad-value', line: 5 },
@@ -120,6 +153,145 @@ describe('Function: parseGatherReport', () => {
   it.each(malformed)('rejects $name with kind $kind at line $line', ({ text, kind, line }) => {
     const error = errorOf(() => parseGatherReport(text));
     expect({ kind: error.kind, line: error.line }).toEqual({ kind, line });
+  });
+});
+
+const V2 = report('gather-2numa-v2.txt');
+const v2With = (key: string, line: string) => V2.replace(new RegExp(`^${key} .*$`, 'm'), line);
+const lineOf = (key: string) => V2.split('\n').findIndex((line) => line.startsWith(`${key} `)) + 1;
+
+describe('Function: parseGatherReport, version 2', () => {
+  it('reads what explains a verdict: failures since the previous scan, counters, pageblocks, load, boot id', () => {
+    const parsed = parseGatherReport(V2);
+
+    expect(parsed.version).toBe(2);
+    expect(parsed.kernelLog).toEqual({ source: 'dmesg', state: 'complete', since: 1700008000 });
+    expect(parsed.allocFailures).toEqual({
+      count: 3,
+      maxOrder: 6,
+      processes: [
+        { name: 'mysqld', order: 4 },
+        { name: 'runc:[1:CHILD]', order: 6 },
+        { name: 'kworker/u16:2', order: 2 },
+      ],
+      callSites: [],
+    });
+    expect(parsed.bootId).toBe('0f3e2d1c-4b5a-4978-8695-a4b3c2d1e0f9');
+    expect(parsed.load).toEqual({ one: 0.52, five: 0.58, fifteen: 0.59, cpus: 16 });
+    expect(parsed.vmstat).toMatchObject({ compact_stall: 0, pgmajfault: 1592 });
+    expect(parsed.kcompactd).toEqual([
+      { node: 0, state: 'S' },
+      { node: 1, state: 'S' },
+    ]);
+    expect(parsed.pagetypes?.zones.map((zone) => `${zone.node}/${zone.zone}`)).toEqual([
+      '0/DMA',
+      '0/DMA32',
+      '0/Normal',
+      '1/Normal',
+    ]);
+    expect(parsed.pagetypes?.zones[3]?.blocks).toEqual({
+      Unmovable: 3,
+      Movable: 26,
+      Reclaimable: 1,
+      HighAtomic: 0,
+      CMA: 0,
+      Isolate: 0,
+    });
+  });
+
+  it('reads every missing version-2 line as null', () => {
+    const parsed = parseGatherReport(VALID.join('\n').replace('fleetscan-gather 1', 'fleetscan-gather 2'));
+    expect(parsed).toMatchObject({ version: 2, ...NO_DIAGNOSTICS });
+  });
+
+  it('reads the allocsite frames and a capped free-page count as a lower bound', () => {
+    const text = V2.replace(
+      /^allocfail .*$/m,
+      'allocfail 1 4 dockerd:4\nallocsite veth_alloc_queues[veth] register_netdevice',
+    ).replace(/^freepages 1 Normal ([0-9]+) [0-9]+/m, 'freepages 1 Normal $1 >100000');
+
+    const parsed = parseGatherReport(text);
+
+    expect(parsed.allocFailures?.callSites).toEqual(['veth_alloc_queues[veth]', 'register_netdevice']);
+    expect(parsed.pagetypes?.zones[3]?.cappedTypes).toEqual(['Movable']);
+    expect(parsed.pagetypes?.zones[3]?.freePages?.Movable).toBe(100000);
+  });
+
+  const malformed: { name: string; key: string; line: string; kind: ParseErrorKind }[] = [
+    {
+      name: 'a vmstat counter beyond the safe integers',
+      key: 'vmstat',
+      line: 'vmstat compact_stall=9007199254740993',
+      kind: 'count-too-large',
+    },
+    { name: 'a vmstat entry without =', key: 'vmstat', line: 'vmstat compact_stall', kind: 'bad-value' },
+    {
+      name: 'an allocfail count beyond the safe integers',
+      key: 'allocfail',
+      line: 'allocfail 99999999999999999 4',
+      kind: 'count-too-large',
+    },
+    {
+      name: 'an allocfail process without an order',
+      key: 'allocfail',
+      line: 'allocfail 1 4 mysqld',
+      kind: 'bad-value',
+    },
+    {
+      name: 'an allocfail process with a space-free shell word',
+      key: 'allocfail',
+      line: 'allocfail 1 4 $(x):4',
+      kind: 'bad-value',
+    },
+    {
+      name: 'six allocfail processes',
+      key: 'allocfail',
+      line: 'allocfail 6 1 a:1 b:1 c:1 d:1 e:1 f:1',
+      kind: 'bad-value',
+    },
+    { name: 'an unknown klog state', key: 'klog', line: 'klog dmesg partial 0', kind: 'bad-value' },
+    {
+      name: 'a klog since that is not a number',
+      key: 'klog',
+      line: 'klog dmesg complete yesterday',
+      kind: 'bad-value',
+    },
+    { name: 'a bad boot id', key: 'bootid', line: 'bootid not-a-uuid', kind: 'bad-value' },
+    { name: 'a bad load average', key: 'load', line: 'load high 0.58 0.59 16', kind: 'bad-value' },
+    { name: 'a load without its CPU count', key: 'load', line: 'load 0.52 0.58 0.59', kind: 'bad-value' },
+    { name: 'zero CPUs', key: 'load', line: 'load 0.52 0.58 0.59 0', kind: 'bad-value' },
+    { name: 'a sysctl that is not a number', key: 'sysctl', line: 'sysctl extfrag_threshold=lots', kind: 'bad-value' },
+    { name: 'a kcompactd entry without a state', key: 'kcompactd', line: 'kcompactd 0', kind: 'bad-value' },
+    {
+      name: 'a pageblocks row of the wrong width',
+      key: 'pageblocks 0 DMA',
+      line: 'pageblocks 0 DMA 2 21',
+      kind: 'column-mismatch',
+    },
+    {
+      name: 'a pageblocks count beyond the safe integers',
+      key: 'pageblocks 0 DMA',
+      line: 'pageblocks 0 DMA 9007199254740993 21 0 0 0 0',
+      kind: 'count-too-large',
+    },
+    {
+      name: 'a pageblocks row twice',
+      key: 'pageblocks 0 DMA32',
+      line: 'pageblocks 0 DMA 2 21 0 0 0 0',
+      kind: 'duplicate-zone',
+    },
+  ];
+  it.each(malformed)('rejects $name with kind $kind, naming the line', ({ key, line, kind }) => {
+    const error = errorOf(() => parseGatherReport(v2With(key, line)));
+    expect({ kind: error.kind, line: error.line }).toEqual({ kind, line: lineOf(key) });
+  });
+
+  it('rejects pageblocks before the pagetypes line says which types they count', () => {
+    const text = V2.replace(/^pagetypes .*\n/m, '').replace(
+      /^end$/m,
+      'pagetypes Unmovable Movable Reclaimable HighAtomic CMA Isolate\nend',
+    );
+    expect(errorOf(() => parseGatherReport(text)).reason).toContain("before a 'pagetypes' line");
   });
 });
 
@@ -148,6 +320,33 @@ describe('Function: parseRemediationReport', () => {
     const key = line.split(' ')[0] ?? '';
     const text = report('remediate-compact-node.txt').replace(new RegExp(`^${key} .*$`, 'm'), line);
     expect(errorOf(() => parseRemediationReport(text)).kind).toBe(kind);
+  });
+
+  it('reads the version-2 prechecks, step reasons and settle time, and round-trips them', () => {
+    const text = report('remediate-prechecks-v2.txt');
+    const parsed = parseRemediationReport(text);
+
+    expect(parsed.version).toBe(2);
+    expect(parsed.prechecks).toEqual([
+      { name: 'load', result: 'ok', observed: ['0.52', '16', '1'] },
+      { name: 'kcompactd', result: 'ok', observed: ['1:S'] },
+      { name: 'proactiveness', result: 'ok', observed: ['20', '20'] },
+    ]);
+    expect(parsed.settleSeconds).toBe(10);
+    expect(formatRemediationReport(parsed)).toBe(text);
+    const skipped = text.replace('step compact-node ok', 'step compact-node skipped precheck-load');
+    expect(parseRemediationReport(skipped).steps).toEqual([
+      { name: 'compact-node', result: 'skipped', reason: 'precheck-load' },
+    ]);
+  });
+
+  it.each([
+    ['an unknown precheck', 'precheck uptime ok 1'],
+    ['a bad precheck result', 'precheck load maybe 0.52 16 1'],
+    ['a precheck observation with a shell word', 'precheck load ok $(x) 16 1'],
+  ])('rejects %s', (_name, line) => {
+    const text = report('remediate-prechecks-v2.txt').replace(/^precheck load .*$/m, line);
+    expect(errorOf(() => parseRemediationReport(text)).kind).toBe('bad-value');
   });
 
   it('rejects zone lines outside a before/after section', () => {

@@ -8,7 +8,7 @@
  *   outbox lease delays it until the lease ends, and one that dies after publishing makes it at-least-once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatherCollection } from '../../lib/runtime/collect.ts';
+import type { Collection } from '../../lib/runtime/collect.ts';
 import { LEASE_SECONDS } from '../../lib/runtime/lease.ts';
 import type { Notification } from '../../lib/runtime/ports.ts';
 import { Fleet } from '../support/ssm-simulator/index.ts';
@@ -62,7 +62,7 @@ async function sweepUntilIdle(w: World): Promise<void> {
 
 /** The end state after any of these faults: each remediation sent once, recorded, collected, notified once. */
 async function expectEverythingRemediatedOnce(w: World, scanId: string, expected: number): Promise<void> {
-  const stored = await w.deps.store.listScanRemediations(scanId);
+  const stored = await w.deps.store.remediations.listScanRemediations(scanId);
   expect(stored.map((r) => r.nodeId).sort()).toEqual(remediatedNodes(w));
   expect(stored).toHaveLength(expected);
   for (const record of stored) {
@@ -100,7 +100,7 @@ describe('Fault: a crash between claiming a node and recording its remediate com
     w.dynamoFaults.current = {};
     await w.deliver(structuredClone(event));
     const acted = remediatedNodes(w);
-    const stored = await w.deps.store.listScanRemediations(scan.scanId);
+    const stored = await w.deps.store.remediations.listScanRemediations(scan.scanId);
     // The sent command is found in SSM and adopted; the node claimed but never sent is sent now, once.
     expect(stored.map((r) => r.nodeId).sort()).toEqual(acted.sort());
     expect(stored).toHaveLength(2);
@@ -146,7 +146,7 @@ describe('Fault: a crash between claiming a node and recording its remediate com
     await w.deliver(structuredClone(event));
     // Assess: the scan is completed and summarized; the remediation is shown as being sent, and nothing was sent.
     expect(w.sim.sentCommands().filter((c) => c.kind === 'remediate')).toHaveLength(0);
-    const [intent] = await w.deps.store.listScanRemediations(scan.scanId);
+    const [intent] = await w.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(intent).toMatchObject({ status: 'PENDING', commandId: null });
     const summary = w.notifier.sent.find(isSummary(scan.scanId));
     expect(summary?.body).toContain(`${intent?.nodeId}: `);
@@ -173,13 +173,13 @@ describe('Fault: a crash between claiming a node and recording its remediate com
     const collected = await w.deliver(w.completionEvent(sent?.commandId ?? ''));
     // Assess: rebuilt from SSM's record of the command, bound, measured and notified.
     expect(collected).toMatchObject({ status: 'completed', outcomes: [{ status: 'COMPLETED', effect: 'improved' }] });
-    expect(await w.deps.store.getRemediationCommand(sent?.commandId ?? '')).toMatchObject({
+    expect(await w.deps.store.remediations.getRemediationCommand(sent?.commandId ?? '')).toMatchObject({
       scanId: scan.scanId,
       nodeIds: [...(sent?.instanceIds ?? [])],
       status: 'COMPLETED',
     });
-    const retried = (await w.deliver(structuredClone(event))) as GatherCollection;
-    expect(retried).toMatchObject({ status: 'completed', remediations: [] });
+    const retried = (await w.deliver(structuredClone(event))) as Collection;
+    expect(retried).toMatchObject({ status: 'finished', scan: { status: 'completed', remediations: [] } });
     await expectEverythingRemediatedOnce(w, scan.scanId, 1);
   });
 });
@@ -200,7 +200,7 @@ describe('Fault: SNS fails on a notification', () => {
     await expect(w.deliver(event)).rejects.toThrow(/SNS/);
     expect(await w.deps.store.getScan(scan.scanId)).toMatchObject({ status: 'COMPLETED', notification: 'pending' });
     const again = await w.deliver(structuredClone(event));
-    expect(again).toMatchObject({ status: 'already-completed', notified: true });
+    expect(again).toMatchObject({ status: 'finished', scan: { status: 'already-completed', notified: true } });
     expect(w.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
     expect((await w.deps.store.getScan(scan.scanId))?.notification).toBe('sent');
   });
@@ -267,7 +267,7 @@ describe('Fault: SNS fails on a notification', () => {
     w.dynamoFaults.current = { crash: once((call) => update(call, 'REMOVE notifyingUntil')) };
     await expect(w.deliver(event)).rejects.toThrow(/SNS/);
     w.dynamoFaults.current = {};
-    expect(await w.deliver(structuredClone(event))).toMatchObject({ notified: false });
+    expect(await w.deliver(structuredClone(event))).toMatchObject({ scan: { notified: false } });
     expect(w.notifier.sent).toHaveLength(0);
     w.clock.advance(LEASE_SECONDS + 1);
     expect(await w.sweepAndCollect()).toBe(1);
@@ -294,11 +294,11 @@ describe('Fault: SNS fails on a notification', () => {
     world = w;
     const scan = await w.scan();
     await w.deliver(w.completionEvent(scan.commandId));
-    const [remediation] = await w.deps.store.listScanRemediations(scan.scanId);
+    const [remediation] = await w.deps.store.remediations.listScanRemediations(scan.scanId);
     const event = w.completionEvent(remediation?.commandId ?? '');
     w.notifier.failNext = 1;
     await expect(w.deliver(event)).rejects.toThrow(/SNS/);
-    expect(await w.deps.store.getRemediation(scan.scanId, remediation?.nodeId ?? '')).toMatchObject({
+    expect(await w.deps.store.remediations.getRemediation(scan.scanId, remediation?.nodeId ?? '')).toMatchObject({
       status: 'COMPLETED',
       notification: 'pending',
     });
@@ -313,7 +313,7 @@ describe('Fault: SNS fails on a notification', () => {
     world = w;
     const scan = await w.scan();
     await w.deliver(w.completionEvent(scan.commandId));
-    const [remediation] = await w.deps.store.listScanRemediations(scan.scanId);
+    const [remediation] = await w.deps.store.remediations.listScanRemediations(scan.scanId);
     const event = w.completionEvent(remediation?.commandId ?? '');
     w.notifier.failNext = 3;
     for (let attempt = 0; attempt < 3; attempt += 1) {

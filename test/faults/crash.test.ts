@@ -9,8 +9,11 @@ import { SimulatedCrash } from './support/dynamo-faults.ts';
 import { createWorld, expectScanInvariants, type World } from './support/world.ts';
 
 const isScanCompletion = (input: Record<string, unknown>) =>
+  String((input.Key as { pk?: string; sk?: string } | undefined)?.sk) === 'META' &&
   String((input.Key as { pk?: string } | undefined)?.pk).startsWith('SCAN#') &&
-  String(input.UpdateExpression).includes(':completed');
+  String(input.UpdateExpression).includes('completedAt');
+const isJournalPage = (input: Record<string, unknown>) =>
+  String((input.Item as { pk?: string } | undefined)?.pk).startsWith('JRNL#');
 
 describe('Fault: a crash mid-collection, then re-delivery', () => {
   let world: World | undefined;
@@ -19,16 +22,20 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
     world = undefined;
   });
 
-  it('finishes a collection that died after its first batch of node records', async () => {
-    // Prepare: 60 nodes = 3 batches of records; the client dies at the second.
+  it('finishes a collection that died writing its second listing page, from the checkpoint', async () => {
+    // Prepare: 60 nodes = 2 listing pages; the client dies writing the second.
     const w = await createWorld({ fleet: Fleet.build({ size: 60, seed: 71, mix: { fragmented: 6 } }) });
     world = w;
     const scan = await w.scan();
     const event = w.completionEvent(scan.commandId);
-    w.dynamoFaults.current = { crash: (call) => call.name === 'BatchWriteCommand' && call.nth === 2 };
+    let journalWrites = 0;
+    w.dynamoFaults.current = {
+      crash: (call) => call.name === 'PutCommand' && isJournalPage(call.input) && ++journalWrites === 2,
+    };
     await expect(w.deliver(event)).rejects.toBeInstanceOf(SimulatedCrash);
     expect((await w.deps.store.getScan(scan.scanId))?.status).toBe('RUNNING');
-    expect((await w.records(scan.scanId)).length).toBe(25);
+    expect((await w.records(scan.scanId)).length).toBe(50);
+    expect(await w.deps.store.scans.getShard(scan.scanId, 0)).toMatchObject({ page: 1, attempts: 1 });
     expect(w.sim.fleet.nodes.some((node) => node.received.some((r) => r.kind === 'remediate'))).toBe(false);
     // Act
     w.dynamoFaults.current = {};
@@ -39,7 +46,7 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
       { scanId: scan.scanId, targeted: w.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    expect(await w.deps.store.listScanRemediations(scan.scanId)).toHaveLength(5);
+    expect(await w.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(5);
     expect(w.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
   });
 
@@ -62,7 +69,7 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
       { scanId: scan.scanId, targeted: w.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    expect(await w.deps.store.listScanRemediations(scan.scanId)).toHaveLength(5);
+    expect(await w.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(5);
     const summaries = w.notifier.sent.filter((n) => n.scanId === scan.scanId);
     expect(summaries).toHaveLength(1);
     expect(summaries[0]?.subject).toMatch(/5 remediations/);
@@ -73,10 +80,11 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
     world = w;
     const scan = await w.scan();
     const event = w.completionEvent(scan.commandId);
-    // The third batch write of the run dies — whichever delivery makes it.
-    w.dynamoFaults.current = { crash: (call) => call.name === 'BatchWriteCommand' && call.nth === 3 };
+    // The journal write of the run dies — whichever delivery makes it (the other finds the shard leased).
+    w.dynamoFaults.current = { crash: (call) => call.name === 'PutCommand' && isJournalPage(call.input) };
     const results = await Promise.allSettled([w.deliver(event), w.deliver(structuredClone(event))]);
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toMatchObject([{ status: 'busy' }]);
     w.dynamoFaults.current = {};
     await w.deliver(structuredClone(event));
     await expectScanInvariants(
@@ -84,7 +92,7 @@ describe('Fault: a crash mid-collection, then re-delivery', () => {
       { scanId: scan.scanId, targeted: w.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    expect(await w.deps.store.listScanRemediations(scan.scanId)).toHaveLength(3);
+    expect(await w.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(3);
     expect(w.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
   });
 });

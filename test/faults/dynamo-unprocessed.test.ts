@@ -21,7 +21,7 @@ describe('Fault: DynamoDB UnprocessedItems on every first attempt', () => {
     // Act
     const result = await world.deliver(world.completionEvent(scan.commandId));
     // Assess: 60 records in batches of 25 — at least 30 items were held back and written on a retry.
-    expect(result).toMatchObject({ status: 'completed', nodes: 60 });
+    expect(result).toMatchObject({ kind: 'gather', status: 'collected', scan: { status: 'completed', nodes: 60 } });
     expect(world.dynamoStats.heldBack).toBeGreaterThanOrEqual(30);
     expect(world.dynamoStats.calls.BatchWriteCommand ?? 0).toBeGreaterThan(Math.ceil(60 / 25));
     await expectScanInvariants(
@@ -29,7 +29,7 @@ describe('Fault: DynamoDB UnprocessedItems on every first attempt', () => {
       { scanId: scan.scanId, targeted: world.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    const remediations = await world.deps.store.listScanRemediations(scan.scanId);
+    const remediations = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(remediations.map((r) => r.status)).toEqual(['PENDING', 'PENDING', 'PENDING', 'PENDING']);
     const failed = (await world.records(scan.scanId)).filter((r) => r.status === 'ERROR');
     expect(failed).toHaveLength(2);

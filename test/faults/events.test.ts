@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { sweepPayload } from '../../lib/runtime/events.ts';
+import { sweep } from '../../lib/runtime/scan.ts';
 import { Fleet } from '../support/ssm-simulator/index.ts';
 import { createWorld, expectScanInvariants, type World } from './support/world.ts';
 
@@ -24,15 +25,17 @@ describe('Fault: duplicate and out-of-order completion events', () => {
     const [first, second] = await Promise.all([world.deliver(event), world.deliver(structuredClone(event))]);
     const third = await world.deliver(structuredClone(event));
     // Assess
+    // One delivery holds the shard's lease and collects; the concurrent one finds it busy; the late one finds
+    // the scan finished and has nothing left to do.
     const statuses = [first, second, third].map((r) => (typeof r === 'string' ? r : r.status));
-    expect(statuses.filter((s) => s === 'completed')).toHaveLength(1);
-    expect(statuses[2]).toBe('already-completed');
+    expect([statuses[0], statuses[1]].sort()).toEqual(['busy', 'collected']);
+    expect(third).toMatchObject({ status: 'finished', scan: { status: 'already-completed' } });
     await expectScanInvariants(
       world,
       { scanId: scan.scanId, targeted: world.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    expect(await world.deps.store.listScanRemediations(scan.scanId)).toHaveLength(5);
+    expect(await world.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(5);
     expect(world.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
   });
 
@@ -50,7 +53,7 @@ describe('Fault: duplicate and out-of-order completion events', () => {
     world.sim.complete(scan.commandId);
     const gatherEvent = world.completionEvent(scan.commandId);
     await world.deliver(gatherEvent);
-    const remediations = await world.deps.store.listScanRemediations(scan.scanId);
+    const remediations = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(remediations).toHaveLength(3);
     // One remediate command per plan (compact-node on NUMA node 0, or compact on all of a 2-NUMA host).
     const commandIds = [...new Set(remediations.map((r) => r.commandId ?? ''))];
@@ -70,7 +73,7 @@ describe('Fault: duplicate and out-of-order completion events', () => {
       { scanId: scan.scanId, targeted: world.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    const settled = await world.deps.store.listScanRemediations(scan.scanId);
+    const settled = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(settled.map((r) => `${r.status}/${r.effect}`)).toEqual([
       'COMPLETED/improved',
       'COMPLETED/improved',
@@ -116,7 +119,10 @@ describe('Fault: a lost completion event', () => {
     expect(await world.sweepAndCollect()).toBe(0);
     expect((await world.deps.store.getScan(scan.scanId))?.status).toBe('RUNNING');
     world.clock.advance((Date.parse(scan.collectAfter) - world.clock.now().getTime()) / 1000 + 1);
-    expect(await world.sweepAndCollect()).toBe(1);
+    // Due: the shard's command (collected as if its event had come) and the scan's own work (it finds the scan
+    // finished by then, or would settle a shard whose command was never bound).
+    expect((await sweep(world.deps)).map((due) => due.kind).sort()).toEqual(['gather', 'scan']);
+    expect(await world.sweepAndCollect()).toBe(2);
     // Assess: the scan is collected as if its event had come, and leaves the due list.
     await expectScanInvariants(
       world,
@@ -125,17 +131,21 @@ describe('Fault: a lost completion event', () => {
     );
     expect(world.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
     // The remediation's event is lost too: the next overdue sweep collects it, and nothing is left after.
-    const pending = await world.deps.store.listScanRemediations(scan.scanId);
+    const pending = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(pending.map((r) => r.status)).toEqual(['PENDING', 'PENDING']);
     world.clock.advance(world.config.deliveryTimeoutSeconds + world.config.executionTimeoutSeconds + 600);
     expect(await world.sweepAndCollect()).toBe(new Set(pending.map((r) => r.commandId)).size);
-    expect((await world.deps.store.listScanRemediations(scan.scanId)).map((r) => r.status)).toEqual([
+    expect((await world.deps.store.remediations.listScanRemediations(scan.scanId)).map((r) => r.status)).toEqual([
       'COMPLETED',
       'COMPLETED',
     ]);
     expect(await world.sweepAndCollect()).toBe(0);
     // The late event, when it finally comes, is a no-op.
-    expect(await world.deliver(world.completionEvent(scan.commandId))).toMatchObject({ status: 'already-completed' });
-    expect(await world.deliver(sweepPayload('gather', scan.commandId))).toMatchObject({ status: 'already-completed' });
+    expect(await world.deliver(world.completionEvent(scan.commandId))).toMatchObject({
+      scan: { status: 'already-completed' },
+    });
+    expect(await world.deliver(sweepPayload({ kind: 'gather', commandId: scan.commandId }))).toMatchObject({
+      scan: { status: 'already-completed' },
+    });
   });
 });

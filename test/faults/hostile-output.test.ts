@@ -25,7 +25,7 @@ describe('Fault: hostile node output', () => {
     const scan = await w.scan();
     // Act: the scan, then the remediations of the hostile hosts.
     await w.deliver(w.completionEvent(scan.commandId));
-    const remediations = await w.deps.store.listScanRemediations(scan.scanId);
+    const remediations = await w.deps.store.remediations.listScanRemediations(scan.scanId);
     for (const commandId of new Set(remediations.map((r) => r.commandId ?? ''))) {
       await w.deliver(w.completionEvent(commandId));
     }

@@ -27,7 +27,7 @@ describe('Fault: SSM throttling', () => {
     // Act
     const result = await world.deliver(world.completionEvent(scan.commandId));
     // Assess
-    expect(result).toMatchObject({ status: 'completed', nodes: 60 });
+    expect(result).toMatchObject({ kind: 'gather', status: 'collected', scan: { status: 'completed', nodes: 60 } });
     expect(world.sim.stats().throttled.ListCommandInvocations).toBe(2);
     expect(world.sim.stats().apiCalls.ListCommandInvocations).toBe(4);
     await expectScanInvariants(
@@ -35,7 +35,7 @@ describe('Fault: SSM throttling', () => {
       { scanId: scan.scanId, targeted: world.sim.fleet.nodes.map((n) => n.instanceId) },
       expect,
     );
-    expect(await world.deps.store.listScanRemediations(scan.scanId)).toHaveLength(5);
+    expect(await world.deps.store.remediations.listScanRemediations(scan.scanId)).toHaveLength(5);
     expect(world.notifier.sent.filter((n) => n.scanId === scan.scanId)).toHaveLength(1);
   });
 
@@ -44,7 +44,7 @@ describe('Fault: SSM throttling', () => {
     world.sim.setFaults({ seed: 7, throttle: { share: 0.2 } });
     const scan = await world.scan();
     const result = await world.deliver(world.completionEvent(scan.commandId));
-    expect(result).toMatchObject({ status: 'completed', nodes: 40 });
+    expect(result).toMatchObject({ kind: 'gather', status: 'collected', scan: { status: 'completed', nodes: 40 } });
     const stats = world.sim.stats();
     const throttled = Object.values(stats.throttled).reduce((a, b) => a + b, 0);
     expect(throttled).toBeGreaterThan(0);
@@ -55,11 +55,11 @@ describe('Fault: SSM throttling', () => {
     );
 
     // The remediate command, throttled too, is collected once its event comes.
-    const remediations = await world.deps.store.listScanRemediations(scan.scanId);
+    const remediations = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(remediations).toHaveLength(3);
     const commandId = remediations[0]?.commandId ?? '';
     await world.deliver(world.completionEvent(commandId));
-    const settled = await world.deps.store.listScanRemediations(scan.scanId);
+    const settled = await world.deps.store.remediations.listScanRemediations(scan.scanId);
     expect(settled.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
     expect(world.notifier.sent.filter((n) => n.subject.includes('compact'))).toHaveLength(3);
   });

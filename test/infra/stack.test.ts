@@ -6,13 +6,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamo/schema.ts';
 import { TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
-import { NUMA_NODE_PATTERN, SCRIPTS } from '../../lib/infra/documents.ts';
+import {
+  MAX_LOAD_PER_CPU_PATTERN,
+  MAX_PROACTIVENESS_PATTERN,
+  NUMA_NODE_PATTERN,
+  SCRIPTS,
+  SETTLE_SECONDS_PATTERN,
+  SINCE_PATTERN,
+} from '../../lib/infra/documents.ts';
 import { TOPIC_ACTIONS } from '../../lib/infra/notifications.ts';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/runtime/table-schema.ts';
 import { SYNTH_TEST_TIMEOUT_MS, type Synthesized, synthesized } from './support.ts';
 
 type Json = Record<string, unknown>;
@@ -94,7 +101,9 @@ describe('Construct: FleetscanDocuments', () => {
 
     expect(gather).toMatchObject({ DocumentType: 'Command', DocumentFormat: 'JSON', UpdateMethod: 'NewVersion' });
     expect(content.schemaVersion).toBe('2.2');
-    expect(content.parameters).toBeUndefined();
+    expect(content.parameters).toEqual({
+      since: { type: 'String', description: expect.any(String), default: '0', allowedPattern: SINCE_PATTERN },
+    });
     expect(more).toEqual([]);
     expect(step).toMatchObject({
       action: 'aws:runShellScript',
@@ -115,6 +124,24 @@ describe('Construct: FleetscanDocuments', () => {
       action: { type: 'String', description: expect.any(String), allowedValues: [...REMEDIATION_ACTIONS] },
       numaNode: { type: 'String', description: expect.any(String), default: 'all', allowedPattern: NUMA_NODE_PATTERN },
       dryRun: { type: 'String', description: expect.any(String), default: 'true', allowedValues: ['true', 'false'] },
+      maxLoadPerCpu: {
+        type: 'String',
+        description: expect.any(String),
+        default: '1',
+        allowedPattern: MAX_LOAD_PER_CPU_PATTERN,
+      },
+      maxProactiveness: {
+        type: 'String',
+        description: expect.any(String),
+        default: '20',
+        allowedPattern: MAX_PROACTIVENESS_PATTERN,
+      },
+      settleSeconds: {
+        type: 'String',
+        description: expect.any(String),
+        default: '10',
+        allowedPattern: SETTLE_SECONDS_PATTERN,
+      },
     });
     expect(step).toMatchObject({
       action: 'aws:runShellScript',
@@ -125,7 +152,7 @@ describe('Construct: FleetscanDocuments', () => {
 });
 
 describe('Construct: HistoryTable', () => {
-  it('creates the keys and indexes lib/runtime/table-schema.ts defines, on demand, with TTL and PITR', () => {
+  it('creates the keys and indexes lib/adapters/dynamo/schema.ts defines, on demand, with TTL and PITR', () => {
     const [, table] = only('AWS::DynamoDB::GlobalTable');
     const props = table.Properties;
 

@@ -56,7 +56,12 @@ function suitable(zones: readonly ZoneCounts[], zone: string, order: number, num
 
 async function listAll(gateway: LocalCommandGateway, commandId: string): Promise<Invocation[][]> {
   const pages: Invocation[][] = [];
-  for await (const page of gateway.listInvocations(commandId)) pages.push([...page]);
+  let nextToken: string | null = null;
+  do {
+    const page = await gateway.listPage(commandId, nextToken);
+    pages.push([...page.invocations]);
+    nextToken = page.nextToken;
+  } while (nextToken !== null);
   return pages;
 }
 

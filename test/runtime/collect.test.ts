@@ -1,13 +1,14 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DynamoStore } from '../../lib/adapters/dynamo-store.ts';
+import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
+import { keys } from '../../lib/adapters/dynamo/schema.ts';
 import type { FleetscanConfig } from '../../lib/config/types.ts';
 import { isSanitized } from '../../lib/core/sanitize.ts';
-import { collect, collectGather, collectRemediation } from '../../lib/runtime/collect.ts';
-import { itemSize } from '../../lib/runtime/items.ts';
-import type { CommandGateway, Invocation, NodeRecord, RuntimeDeps } from '../../lib/runtime/ports.ts';
+import { LocalWorkQueue } from '../../lib/local/work-queue.ts';
+import { collect, collectRemediation } from '../../lib/runtime/collect.ts';
+import type { ScanWork } from '../../lib/runtime/finish.ts';
+import type { CommandGateway, NodeRecord, RuntimeDeps, StoredRecord } from '../../lib/runtime/ports.ts';
 import { startScan, sweep } from '../../lib/runtime/scan.ts';
-import { keys } from '../../lib/runtime/table-schema.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { FakeFleet, ineffectiveRemediation, RecordingNotifier, TestClock } from '../support/fake-fleet.ts';
 import { FRAGMENTED, gatherOutput, HEALTHY, T0, testConfig } from '../support/runtime-fixtures.ts';
@@ -18,7 +19,8 @@ interface Harness {
   readonly fleet: FakeFleet;
   readonly notifier: RecordingNotifier;
   readonly clock: TestClock;
-  readonly store: DynamoStore;
+  readonly store: DynamoHistory;
+  readonly queue: LocalWorkQueue;
   readonly deps: RuntimeDeps;
 }
 
@@ -32,12 +34,41 @@ beforeEach(async () => {
   const clock = new TestClock(T0);
   fleet.now = () => clock.now();
   const store = db.store({ clock });
-  h = { fleet, notifier, clock, store, deps: { gateway: fleet, store, notifier, optOut: fleet, clock } };
+  const queue = new LocalWorkQueue();
+  h = {
+    fleet,
+    notifier,
+    clock,
+    store,
+    queue,
+    deps: { gateway: fleet, store, notifier, optOut: fleet, clock, trigger: queue },
+  };
 });
 
 afterEach(async () => {
   await db.stop();
 });
+
+/**
+ * Collects a scan as its completion events would: each shard's command, then whatever the collections handed off.
+ * Returns what finishing the scan did (from the collection that finished it).
+ */
+async function collectGather(deps: RuntimeDeps, config: FleetscanConfig, scanId: string): Promise<ScanWork> {
+  let finished: ScanWork | undefined;
+  const run = async (work: Parameters<typeof collect>[2]) => {
+    const result = await collect(deps, config, work);
+    if (result.kind === 'gather' && result.status !== 'unknown-command' && result.scan !== undefined) {
+      finished = result.scan;
+    }
+    if (result.kind === 'scan') finished = result;
+  };
+  for (const shard of await h.store.scans.listShards(scanId)) {
+    if (shard.commandId !== null) await run({ kind: 'gather', commandId: shard.commandId });
+  }
+  await h.queue.drain(run);
+  if (finished === undefined) throw new Error(`collecting scan ${scanId} finished nothing`);
+  return finished;
+}
 
 async function scanAndCollect(config: FleetscanConfig, deps: RuntimeDeps = h.deps) {
   const scan = await startScan(deps, config);
@@ -129,26 +160,32 @@ describe('collectGather: every node is recorded', () => {
     expect(records.get('i-enormous')?.error).toMatch(/report has no 'end' line: the output was cut/);
   });
 
-  it('keeps a realistic 2-NUMA node item within one write unit (1 KB)', async () => {
+  it('packs realistic 2-NUMA records into the journal at under 100 bytes a node, every figure kept', async () => {
     const config = testConfig({ remediation: { enabled: false } });
-    h.fleet.add('i-0123456789abcdef0', {
-      gather: () => ({
-        output: gatherOutput({
-          host: 'ip-10-0-3-17.eu-west-1.compute.internal',
-          numa: [FRAGMENTED, [129196, 120577, 99000, 57340, 19150, 3490, 53, 3, 0, 0, 0]],
+    for (let index = 0; index < 50; index += 1) {
+      h.fleet.add(`i-0123456789abcd${String(index).padStart(3, '0')}`, {
+        gather: () => ({
+          output: gatherOutput({
+            host: `ip-10-0-${index}-17.eu-west-1.compute.internal`,
+            numa: [FRAGMENTED, [129196 + index, 120577, 99000, 57340, 19150, 3490, 53, 3, 0, 0, 0]],
+          }),
         }),
-      }),
-    });
+      });
+    }
     const { scan } = await scanAndCollect(config);
-    const raw = await db.doc.send(
-      new GetCommand({ TableName: db.tableName, Key: keys.nodeRecord(scan.scanId, 'i-0123456789abcdef0') }),
+    const page = await db.doc.send(
+      new (await import('@aws-sdk/lib-dynamodb')).GetCommand({
+        TableName: db.tableName,
+        Key: keys.journal(scan.scanId, 0, 0),
+      }),
     );
-    const item = raw.Item ?? {};
-    expect(item.st).toBe('CRITICAL');
-    expect(itemSize(item)).toBeLessThanOrEqual(1024);
+    const bytes = page.Item?.r as Uint8Array;
+    expect(page.Item?.n).toBe(50);
+    expect(bytes.byteLength / 50).toBeLessThan(100);
     const record = (await allNodes(scan.scanId))[0];
     expect(record?.zones).toHaveLength(2);
     expect(record?.indices).toHaveLength(4);
+    expect(record?.indices[0]).toMatchObject({ order: 6, suitableBlocks: 0, unusableIndex: 1000 });
   });
 
   it('processes the listing page by page: each page is stored before the next is read', async () => {
@@ -160,26 +197,18 @@ describe('collectGather: every node is recorded', () => {
       getFullOutput: (commandId, instanceId) => h.fleet.getFullOutput(commandId, instanceId),
       describeCommand: (commandId) => h.fleet.describeCommand(commandId),
       findCommands: (query) => h.fleet.findCommands(query),
-      async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
-        for await (const page of h.fleet.listInvocations(commandId)) {
-          events.push(`page ${page.length}`);
-          yield page;
-        }
+      async listPage(commandId, nextToken) {
+        const page = await h.fleet.listPage(commandId, nextToken);
+        events.push(`page ${page.invocations.length}`);
+        return page;
       },
     };
-    const store = new Proxy(h.store, {
-      get(target, property, receiver) {
-        if (property === 'putNodeRecords') {
-          return async (records: readonly NodeRecord[]) => {
-            events.push(`put ${records.length}`);
-            await target.putNodeRecords(records);
-          };
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-    await scanAndCollect(config, { ...h.deps, gateway, store });
+    const putPage = h.store.records.putPage.bind(h.store.records);
+    h.store.records.putPage = async (ref, records: readonly StoredRecord[], options) => {
+      events.push(`put ${records.length}`);
+      return putPage(ref, records, options);
+    };
+    await scanAndCollect(config, { ...h.deps, gateway });
     expect(events).toEqual(['page 50', 'put 50', 'page 50', 'put 50', 'page 20', 'put 20']);
   });
 
@@ -195,12 +224,13 @@ describe('collectGather: every node is recorded', () => {
       deliveryTimeoutSeconds: 60,
       comment: '',
     });
-    const result = await collect(h.deps, config, {
-      kind: 'gather',
-      commandId,
-      requestedAt: '2025-03-01T11:59:00.000Z',
-    });
-    expect(result).toMatchObject({ status: 'completed', nodes: 1 });
+    const result = await collect(
+      h.deps,
+      config,
+      { kind: 'gather', commandId },
+      { requestedAt: '2025-03-01T11:59:00.000Z' },
+    );
+    expect(result).toMatchObject({ kind: 'gather', status: 'collected', nodes: 1, scan: { status: 'completed' } });
     expect(await h.store.getScan(commandId)).toMatchObject({
       status: 'COMPLETED',
       requestedAt: '2025-03-01T11:59:00.000Z',
@@ -234,21 +264,21 @@ describe('collectGather: duplicates and re-deliveries', () => {
     const remediatedBefore = remediatedNodeIds();
     const recordsBefore = await allNodes(second.scan.scanId);
 
-    // Act: the scan looks unfinished again (a crash right before completeScan) and is collected once more.
+    // Act: the scan looks unfinished again (a crash right before completeScan) and its own work runs once more.
     await db.doc.send(
       new UpdateCommand({
         TableName: db.tableName,
         Key: keys.scan(second.scan.scanId),
-        UpdateExpression: 'SET #s = :running',
+        UpdateExpression: 'SET #s = :running REMOVE sealed',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':running': 'RUNNING' },
       }),
     );
-    const again = await collectGather(h.deps, config, second.scan.scanId);
+    const again = await collect(h.deps, config, { kind: 'scan', scanId: second.scan.scanId });
 
     // Assess
     expect(first.result.counts).toMatchObject({ WARN: 2, CRITICAL: 0 });
-    expect(again).toMatchObject({ status: 'completed', counts: second.result.counts });
+    expect(again).toMatchObject({ kind: 'scan', status: 'completed', counts: second.result.counts });
     expect(await allNodes(second.scan.scanId)).toEqual(recordsBefore);
     expect(remediatedNodeIds()).toEqual(remediatedBefore);
     expect((await h.store.getNodeState('i-frag00000'))?.consecutiveBreaches).toBe(2);
@@ -261,10 +291,11 @@ describe('collectGather: duplicates and re-deliveries', () => {
     for (let index = 0; index < 40; index += 1) h.fleet.add(`i-ok${index}`);
     const scan = await startScan(h.deps, config);
     const results = await Promise.all([
-      collectGather(h.deps, config, scan.scanId),
-      collectGather(h.deps, config, scan.scanId),
+      collect(h.deps, config, { kind: 'gather', commandId: scan.commandId }),
+      collect(h.deps, config, { kind: 'gather', commandId: scan.commandId }),
     ]);
-    expect(results.map((result) => result.status).sort()).toEqual(['completed', 'completed-elsewhere']);
+    // One holds the shard's lease and collects; the other finds it busy and leaves.
+    expect(results.map((result) => result.status).sort()).toEqual(['busy', 'collected']);
     expect(await allNodes(scan.scanId)).toHaveLength(70);
     expect(h.notifier.messages).toHaveLength(1);
     expect((await h.store.getScan(scan.scanId))?.counts).toEqual({ OK: 40, WARN: 0, CRITICAL: 30, ERROR: 0 });
@@ -294,16 +325,29 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
     const config = testConfig({ remediation: { maxNodesPerScan: 5 } });
     h.fleet.addFragmented(100);
     const scan = await startScan(h.deps, config);
+    // Two finishes of the scan at once (the last two shards to finish, or a sweep racing the event).
+    await collect(h.deps, config, { kind: 'gather', commandId: scan.commandId });
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.scan(scan.scanId),
+        UpdateExpression: 'SET #s = :running',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':running': 'RUNNING' },
+      }),
+    );
     const results = await Promise.all([
-      collectGather(h.deps, config, scan.scanId),
-      collectGather(h.deps, config, scan.scanId),
+      collect(h.deps, config, { kind: 'scan', scanId: scan.scanId }),
+      collect(h.deps, config, { kind: 'scan', scanId: scan.scanId }),
     ]);
-    expect(results.reduce((sum, result) => sum + result.remediations.length, 0)).toBe(5);
+    const first = await h.store.remediations.listScanRemediations(scan.scanId);
+    expect(first).toHaveLength(5);
+    expect(results.map((result) => result.kind)).toEqual(['scan', 'scan']);
     expect(remediatedNodeIds()).toHaveLength(5);
     expect(new Set(remediatedNodeIds()).size).toBe(5);
-    expect((await h.store.listScanRemediations(scan.scanId)).map((record) => record.nodeId).sort()).toEqual(
-      remediatedNodeIds().sort(),
-    );
+    expect(
+      (await h.store.remediations.listScanRemediations(scan.scanId)).map((record) => record.nodeId).sort(),
+    ).toEqual(remediatedNodeIds().sort());
     expect((await h.store.getScan(scan.scanId))?.remediations).toBe(5);
   });
 
@@ -348,14 +392,14 @@ describe('remediation: budget, cooldown, opt-out, blocking', () => {
           throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
         return h.fleet.send(request);
       },
-      listInvocations: (commandId) => h.fleet.listInvocations(commandId),
+      listPage: (commandId, nextToken) => h.fleet.listPage(commandId, nextToken),
       getFullOutput: (commandId, instanceId) => h.fleet.getFullOutput(commandId, instanceId),
       describeCommand: (commandId) => h.fleet.describeCommand(commandId),
       findCommands: (query) => h.fleet.findCommands(query),
     };
     const { scan, result } = await scanAndCollect(config, { ...h.deps, gateway });
     expect(result.remediations).toMatchObject([{ status: 'COMPLETED', effect: 'failed', commandId: null }]);
-    expect(await h.store.getRemediation(scan.scanId, 'i-frag00000')).toMatchObject({
+    expect(await h.store.remediations.getRemediation(scan.scanId, 'i-frag00000')).toMatchObject({
       status: 'COMPLETED',
       effect: 'failed',
       error: 'SendCommand failed (AccessDeniedException)',
@@ -442,7 +486,7 @@ describe('collectRemediation', () => {
     const again = await collectRemediation(h.deps, config, commandId);
     expect(results.flatMap((result) => result.outcomes)).toHaveLength(1);
     expect(again.status).toBe('already-completed');
-    const record = await h.store.getRemediation(scan.scanId, 'i-fixable');
+    const record = await h.store.remediations.getRemediation(scan.scanId, 'i-fixable');
     expect(record).toMatchObject({ status: 'COMPLETED', effect: 'improved', action: 'compact-node', numaNode: 1 });
     expect(record?.before?.every((index) => index.node === 1)).toBe(true);
     const outcomes = h.notifier.messages.filter((message) => message.subject.includes('improved'));
@@ -457,7 +501,7 @@ describe('collectRemediation', () => {
     const { scan } = await scanAndCollect(config);
     await collectAllRemediations(config);
     expect(h.fleet.commandsFor('remediate')[0]?.request.parameters.dryRun).toEqual(['true']);
-    expect((await h.store.getRemediation(scan.scanId, 'i-dry'))?.effect).toBe('dry-run');
+    expect((await h.store.remediations.getRemediation(scan.scanId, 'i-dry'))?.effect).toBe('dry-run');
     expect(await h.store.getNodeState('i-dry')).toMatchObject({ noEffectCount: 0, blocked: false });
   });
 
@@ -473,11 +517,11 @@ describe('collectRemediation', () => {
     });
     const { scan } = await scanAndCollect(config);
     await collectAllRemediations(config);
-    expect(await h.store.getRemediation(scan.scanId, 'i-fails')).toMatchObject({
+    expect(await h.store.remediations.getRemediation(scan.scanId, 'i-fails')).toMatchObject({
       effect: 'failed',
       error: 'invocation Failed (exit 2): boom',
     });
-    expect(await h.store.getRemediation(scan.scanId, 'i-garbage')).toMatchObject({
+    expect(await h.store.remediations.getRemediation(scan.scanId, 'i-garbage')).toMatchObject({
       effect: 'failed',
       error: "line 2: report has no 'pagesize' line",
     });
@@ -493,18 +537,23 @@ describe('collectRemediation', () => {
 });
 
 describe('sweep', () => {
-  it('hands out scans and remediate commands still running past collectAfter, and nothing once collected', async () => {
+  it('hands out shards, scans and remediate commands still running past collectAfter, and nothing once collected', async () => {
     const config = testConfig();
     h.fleet.add('i-frag', { numa: [FRAGMENTED] });
     const scan = await startScan(h.deps, config);
     expect(await sweep(h.deps)).toEqual([]);
     h.clock.advance((600 + 60 + 120) * 1000);
-    expect(await sweep(h.deps)).toEqual([{ kind: 'gather', commandId: scan.scanId, collectAfter: scan.collectAfter }]);
-    await collect(h.deps, config, { kind: 'gather', commandId: scan.scanId });
+    expect((await sweep(h.deps)).map(({ dueAt: _, ...work }) => work)).toEqual([
+      { kind: 'gather', commandId: scan.commandId },
+      { kind: 'scan', scanId: scan.scanId },
+    ]);
+    await collect(h.deps, config, { kind: 'gather', commandId: scan.commandId });
     h.clock.advance(HOUR);
     const due = await sweep(h.deps);
     expect(due.map((entry) => entry.kind)).toEqual(['remediate']);
-    await collect(h.deps, config, due[0] ?? { kind: 'remediate', commandId: '' });
+    const [remediate] = due;
+    if (remediate?.kind !== 'remediate') throw new Error('expected the remediate command');
+    await collect(h.deps, config, { kind: 'remediate', commandId: remediate.commandId });
     expect(await sweep(h.deps)).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ describe('decodeCollectEvent', () => {
   it('turns a final gather status event into a gather collection with its requested time', () => {
     expect(decodeCollectEvent(statusEvent({}), documents)).toEqual({
       kind: 'collect',
-      request: { kind: 'gather', commandId: 'cmd-1', requestedAt: '2025-03-01T12:00:00.123Z' },
+      request: { work: { kind: 'gather', commandId: 'cmd-1' }, requestedAt: '2025-03-01T12:00:00.123Z' },
     });
   });
 
@@ -33,7 +33,10 @@ describe('decodeCollectEvent', () => {
       'document-name': 'arn:aws:ssm:eu-west-1:123456789012:document/Fleetscan-Remediate',
       status: 'Failed',
     });
-    expect(decodeCollectEvent(event, documents)).toMatchObject({ kind: 'collect', request: { kind: 'remediate' } });
+    expect(decodeCollectEvent(event, documents)).toMatchObject({
+      kind: 'collect',
+      request: { work: { kind: 'remediate', commandId: 'cmd-1' } },
+    });
   });
 
   it.each(['InProgress', 'Pending', 'Cancelling'])('ignores the non-final status %s', (status) => {
@@ -47,11 +50,13 @@ describe('decodeCollectEvent', () => {
     });
   });
 
-  it('accepts the sweep payload', () => {
-    expect(decodeCollectEvent(sweepPayload('remediate', 'cmd-7'), documents)).toEqual({
-      kind: 'collect',
-      request: { kind: 'remediate', commandId: 'cmd-7' },
-    });
+  it.each([
+    { kind: 'remediate', commandId: 'cmd-7' },
+    { kind: 'gather', commandId: 'cmd-8' },
+    { kind: 'gather', commandId: 'cmd-8', lease: '3f0c2a9e-6f6b-4cc8-9f0e-0a5f7d2c1b11' },
+    { kind: 'scan', scanId: 'b0a7c3e2-0d9f-4a51-8f3e-1c2d3e4f5a6b' },
+  ] as const)('accepts the sweep and hand-off payload of %o', (work) => {
+    expect(decodeCollectEvent(sweepPayload(work), documents)).toEqual({ kind: 'collect', request: { work } });
   });
 
   it.each([
@@ -59,6 +64,9 @@ describe('decodeCollectEvent', () => {
     ['another event type', { source: 'aws.ec2', 'detail-type': 'x', detail: {} }],
     ['a status event without a command id', statusEvent({ 'command-id': 3 })],
     ['a sweep payload without a kind', { source: 'fleetscan.sweep', commandId: 'c' }],
+    ['scan work without a scan id', { source: 'fleetscan.sweep', kind: 'scan', commandId: 'c' }],
+    ['a hand-off lease that is not an id', { source: 'fleetscan.sweep', kind: 'gather', commandId: 'c', lease: 'a b' }],
+    ['a command id with a space', { source: 'fleetscan.sweep', kind: 'gather', commandId: 'c d' }],
   ])('rejects %s with a named error', (_name, event) => {
     expect(() => decodeCollectEvent(event, documents)).toThrow(UnrecognizedEventError);
   });

@@ -2,12 +2,17 @@
  * The remediate document's script, with its parameters substituted the way SSM does it, run by bash and dash
  * against writable copies of the fixture trees (test/fixtures/proc/README.md).
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { parseRemediationReport, REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
-import { NUMA_NODE_PATTERN } from '../../lib/infra/documents.ts';
+import {
+  MAX_LOAD_PER_CPU_PATTERN,
+  MAX_PROACTIVENESS_PATTERN,
+  NUMA_NODE_PATTERN,
+  SETTLE_SECONDS_PATTERN,
+} from '../../lib/infra/documents.ts';
 import {
   calls,
   copyLayout,
@@ -42,9 +47,16 @@ function kernelFiles(root: string): Record<keyof typeof KERNEL_FILES, string> {
 
 const UNTOUCHED = { dropCaches: '0\n', compactMemory: '0\n', node0: '0\n', node1: '0\n' };
 
-function remediate(shell: string, root: string, parameters: { action: string; numaNode: string; dryRun: string }) {
+/** The document's guard parameters, with no settle time so that tests run fast (the settle test sets one). */
+const GUARDS = { maxLoadPerCpu: '1', maxProactiveness: '20', settleSeconds: '0' };
+
+function remediate(
+  shell: string,
+  root: string,
+  parameters: { action: string; numaNode: string; dryRun: string } & Partial<typeof GUARDS>,
+) {
   const stubs = makeStubs({ kernelLog: { kind: 'dmesg', file: KERNEL_LOG } });
-  const run = runScript(shell, remediateScriptWith(parameters), root, stubs);
+  const run = runScript(shell, remediateScriptWith({ ...GUARDS, ...parameters }), root, stubs);
   return { run, stubs };
 }
 
@@ -168,6 +180,11 @@ describe('Script: remediate.sh failures', () => {
     { action: 'compact-node', numaNode: '', dryRun: 'false' },
     { action: 'compact', numaNode: 'all', dryRun: 'yes' },
     { action: 'compact', numaNode: 'all', dryRun: 'False' },
+    { action: 'compact', numaNode: 'all', dryRun: 'false', maxLoadPerCpu: '1.234' },
+    { action: 'compact', numaNode: 'all', dryRun: 'false', maxLoadPerCpu: '-1' },
+    { action: 'compact', numaNode: 'all', dryRun: 'false', maxProactiveness: '101' },
+    { action: 'compact', numaNode: 'all', dryRun: 'false', settleSeconds: '301' },
+    { action: 'compact', numaNode: 'all', dryRun: 'false', settleSeconds: '05' },
   ])('refuses parameters SSM would have rejected: $action / $numaNode / $dryRun', (parameters) => {
     const root = copyLayout('x86-2node');
     const before = snapshot(root);
@@ -176,7 +193,9 @@ describe('Script: remediate.sh failures', () => {
 
     expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^fleetscan-remediate: (action|numaNode|dryRun) must be/);
+    expect(run.stderr).toMatch(
+      /^fleetscan-remediate: (action|numaNode|dryRun|maxLoadPerCpu|maxProactiveness|settleSeconds) must be/,
+    );
     expect(snapshot(root)).toEqual(before);
   });
 
@@ -195,11 +214,37 @@ describe('Script: remediate.sh parameters', () => {
   it('takes each parameter once, inside single quotes, and has no other SSM placeholder', () => {
     const text = readFileSync(REMEDIATE_SCRIPT, 'utf8');
 
-    expect(text.match(/\{\{[^}]*\}\}/g)).toEqual(['{{ action }}', '{{ numaNode }}', '{{ dryRun }}']);
+    expect(text.match(/\{\{[^}]*\}\}/g)).toEqual([
+      '{{ action }}',
+      '{{ numaNode }}',
+      '{{ dryRun }}',
+      '{{ maxLoadPerCpu }}',
+      '{{ maxProactiveness }}',
+      '{{ settleSeconds }}',
+    ]);
     expect(text).toContain("\naction='{{ action }}'\n");
     expect(text).toContain("\nnuma_node='{{ numaNode }}'\n");
     expect(text).toContain("\ndry_run='{{ dryRun }}'\n");
   });
+
+  it.each([
+    [
+      'maxLoadPerCpu',
+      MAX_LOAD_PER_CPU_PATTERN,
+      ['0', '1', '1.5', '0.75', '999.99'],
+      ['1.234', '.5', '01', "1'", '1;reboot'],
+    ],
+    ['maxProactiveness', MAX_PROACTIVENESS_PATTERN, ['0', '20', '100'], ['101', '020', '-1', "2'"]],
+    ['settleSeconds', SETTLE_SECONDS_PATTERN, ['0', '10', '300'], ['301', '010', '1.5', '$(reboot)']],
+  ])(
+    'admits through %s’s allowedPattern only values the script accepts, none that leaves the quotes',
+    (_name, source, accepted, rejected) => {
+      const pattern = new RegExp(source);
+
+      expect(accepted.filter((value) => pattern.test(value))).toEqual(accepted);
+      expect(rejected.filter((value) => pattern.test(value))).toEqual([]);
+    },
+  );
 
   it('admits through numaNode’s allowedPattern only values that cannot leave the quotes', () => {
     const pattern = new RegExp(NUMA_NODE_PATTERN);
@@ -208,5 +253,130 @@ describe('Script: remediate.sh parameters', () => {
 
     expect(accepted.filter((value) => pattern.test(value))).toEqual(accepted);
     expect(rejected.filter((value) => pattern.test(value))).toEqual([]);
+  });
+});
+
+describe.each(SHELLS)('Script: remediate.sh pre-checks right before acting, run by %s', (shell) => {
+  const write = (root: string, file: string, text: string) => writeFileSync(join(root, file), text);
+
+  it('acts and records each check as ok on a quiet node', () => {
+    const root = copyLayout('x86-2node');
+
+    const { run } = remediate(shell, root, { action: 'compact-node', numaNode: '1', dryRun: 'false' });
+    const report = parseRemediationReport(run.stdout);
+
+    expect(report.version).toBe(2);
+    expect(report.prechecks).toEqual([
+      { name: 'load', result: 'ok', observed: ['0.52', '16', '1'] },
+      { name: 'kcompactd', result: 'ok', observed: ['1:S'] },
+      { name: 'proactiveness', result: 'ok', observed: ['20', '20'] },
+    ]);
+    expect(report.steps).toEqual([{ name: 'compact-node', result: 'ok' }]);
+    expect(kernelFiles(root).node1).toBe('1\n');
+  });
+
+  it('skips, without failing, when load per CPU is above the limit', () => {
+    const root = copyLayout('x86-2node');
+    write(root, 'proc/loadavg', '40.00 30.00 20.00 9/900 4242\n');
+    const before = snapshot(root);
+
+    const { run, stubs } = remediate(shell, root, { action: 'drop-caches', numaNode: 'all', dryRun: 'false' });
+    const report = parseRemediationReport(run.stdout);
+
+    expect(run.status).toBe(0);
+    expect(report.prechecks).toEqual([{ name: 'load', result: 'skip', observed: ['40.00', '16', '1'] }]);
+    expect(report.steps).toEqual([
+      { name: 'sync', result: 'skipped', reason: 'precheck-load' },
+      { name: 'drop-caches', result: 'skipped', reason: 'precheck-load' },
+    ]);
+    expect(report.settleSeconds).toBe(0);
+    expect(calls(stubs).filter((call) => call.startsWith('sync'))).toEqual([]);
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it.each(['R', 'D'])('skips compaction while the node’s kcompactd is in state %s', (state) => {
+    const root = copyLayout('x86-2node');
+    write(root, 'proc/37/stat', `37 (kcompactd1) ${state} 2 0 0 0 -1 2129984\n`);
+
+    const { run } = remediate(shell, root, { action: 'compact-node', numaNode: '1', dryRun: 'false' });
+    const report = parseRemediationReport(run.stdout);
+
+    expect(report.prechecks?.find((check) => check.name === 'kcompactd')).toEqual({
+      name: 'kcompactd',
+      result: 'skip',
+      observed: [`1:${state}`],
+    });
+    expect(report.steps).toEqual([{ name: 'compact-node', result: 'skipped', reason: 'precheck-kcompactd' }]);
+    expect(kernelFiles(root)).toEqual(UNTOUCHED);
+  });
+
+  it('looks only at the kcompactd of the node it compacts', () => {
+    const root = copyLayout('x86-2node');
+    write(root, 'proc/36/stat', '36 (kcompactd0) R 2 0 0 0 -1 2129984\n');
+
+    const { run } = remediate(shell, root, { action: 'compact-node', numaNode: '1', dryRun: 'false' });
+
+    expect(parseRemediationReport(run.stdout).steps).toEqual([{ name: 'compact-node', result: 'ok' }]);
+  });
+
+  it('skips compaction when proactive compaction is configured above the limit, but still drops caches', () => {
+    const root = copyLayout('x86-2node');
+    write(root, 'proc/sys/vm/compaction_proactiveness', '60\n');
+
+    const compact = parseRemediationReport(
+      remediate(shell, root, { action: 'compact', numaNode: 'all', dryRun: 'false' }).run.stdout,
+    );
+    const drop = parseRemediationReport(
+      remediate(shell, root, { action: 'drop-caches', numaNode: 'all', dryRun: 'false' }).run.stdout,
+    );
+
+    expect(compact.prechecks?.find((check) => check.name === 'proactiveness')?.result).toBe('skip');
+    expect(compact.steps).toEqual([{ name: 'compact', result: 'skipped', reason: 'precheck-proactiveness' }]);
+    expect(drop.prechecks?.map((check) => check.name)).toEqual(['load']);
+    expect(drop.steps.map((step) => step.result)).toEqual(['ok', 'ok']);
+  });
+
+  it('reports a check it cannot make as unknown and acts all the same', () => {
+    const root = copyLayout('x86-2node');
+    rmSync(join(root, 'proc/loadavg'));
+
+    const { run } = remediate(shell, root, { action: 'compact', numaNode: 'all', dryRun: 'false' });
+    const report = parseRemediationReport(run.stdout);
+
+    expect(report.prechecks?.[0]).toEqual({ name: 'load', result: 'unknown', observed: ['-', '-', '1'] });
+    expect(report.steps).toEqual([{ name: 'compact', result: 'ok' }]);
+  });
+
+  it('shows in a dry run that the checks would hold the action back', () => {
+    const root = copyLayout('x86-2node');
+    write(root, 'proc/loadavg', '40.00 30.00 20.00 9/900 4242\n');
+
+    const { run } = remediate(shell, root, { action: 'compact', numaNode: 'all', dryRun: 'true' });
+
+    expect(parseRemediationReport(run.stdout).steps).toEqual([
+      { name: 'compact', result: 'skipped', reason: 'precheck-load' },
+    ]);
+  });
+});
+
+describe('Script: remediate.sh settle time', () => {
+  it('waits settleSeconds after writing before it measures again, and says so', () => {
+    const root = copyLayout('x86-2node');
+
+    const { run } = remediate('sh', root, { action: 'compact', numaNode: 'all', dryRun: 'false', settleSeconds: '1' });
+    const report = parseRemediationReport(run.stdout);
+
+    expect(report.settleSeconds).toBe(1);
+    expect(run.stdout.indexOf('\nsettle 1\nafter\n')).toBeGreaterThan(run.stdout.indexOf('\nstep compact ok\n'));
+    expect(run.ms).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('does not wait when nothing was written (dry run)', () => {
+    const root = copyLayout('x86-2node');
+
+    const { run } = remediate('sh', root, { action: 'compact', numaNode: 'all', dryRun: 'true', settleSeconds: '5' });
+
+    expect(parseRemediationReport(run.stdout).settleSeconds).toBe(0);
+    expect(run.ms).toBeLessThan(5000);
   });
 });

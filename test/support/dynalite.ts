@@ -1,9 +1,9 @@
 /**
  * An in-process dynalite (in-memory DynamoDB) on an ephemeral 127.0.0.1 port, with fleetscan's history table
- * created by lib/local/table.ts from lib/runtime/table-schema.ts (the demo's code: one table definition). Shared by every engineer's storage tests:
+ * created by lib/local/table.ts from lib/adapters/dynamo/schema.ts (the demo's code: one table definition). Shared by every engineer's storage tests:
  *
  *   const db = await startDynalite();
- *   const store = db.store({ clock });          // a DynamoStore on the table
+ *   const store = db.store({ clock });          // a DynamoHistory on the table
  *   ... db.client / db.doc / db.endpoint / db.tableName for raw access ...
  *   await db.stop();
  *
@@ -14,9 +14,9 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoStore, type DynamoStoreOptions } from '../../lib/adapters/dynamo-store.ts';
+import { DynamoHistory, type DynamoHistoryOptions } from '../../lib/adapters/dynamo/history.ts';
 import { ensureTable } from '../../lib/local/table.ts';
 
 type DynaliteFactory = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
@@ -30,7 +30,9 @@ export interface LocalTable {
   readonly client: DynamoDBClient;
   readonly doc: DynamoDBDocumentClient;
   /** A store on the table; options override the defaults (90 days retention, no real sleeping). */
-  store(options?: Partial<Omit<DynamoStoreOptions, 'client' | 'tableName'>>): DynamoStore;
+  store(options?: Partial<Omit<DynamoHistoryOptions, 'client' | 'tableName'>>): DynamoHistory;
+  /** Drops every item: the table deleted and created again, empty. */
+  clear(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,19 @@ export async function startDynalite(options: { tableName?: string } = {}): Promi
     client,
     doc,
     store: (overrides = {}) =>
-      new DynamoStore({ client: doc, tableName, retentionDays: 90, sleep: async () => {}, ...overrides }),
+      new DynamoHistory({ client: doc, tableName, retentionDays: 90, sleep: async () => {}, ...overrides }),
+    clear: async () => {
+      await client.send(new DeleteTableCommand({ TableName: tableName }));
+      for (let attempt = 0; attempt < 200; attempt += 1) {
+        try {
+          await client.send(new DescribeTableCommand({ TableName: tableName }));
+        } catch {
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await ensureTable(client, tableName);
+    },
     stop: async () => {
       client.destroy();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));

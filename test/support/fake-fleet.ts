@@ -6,16 +6,17 @@
  * (The full SSM-protocol simulator lives in test/support/ssm-simulator/; this one only speaks the ports.)
  */
 import { isTerminal } from '../../lib/adapters/ssm.ts';
-import type {
-  Clock,
-  CommandGateway,
-  CommandSummary,
-  Invocation,
-  InvocationState,
-  Notification,
-  Notifier,
-  OptOutSource,
-  SendCommandRequest,
+import {
+  type Clock,
+  type CommandGateway,
+  type CommandSummary,
+  type InvocationPage,
+  type InvocationState,
+  ListingExpiredError,
+  type Notification,
+  type Notifier,
+  type OptOutSource,
+  type SendCommandRequest,
 } from '../../lib/runtime/ports.ts';
 import { FRAGMENTED, gatherOutput, HEALTHY, remediationOutput } from './runtime-fixtures.ts';
 
@@ -97,6 +98,8 @@ export class FakeFleet implements CommandGateway, OptOutSource {
   readonly fullOutputCalls: { commandId: string; instanceId: string }[] = [];
   private readonly invocations = new Map<string, StoredInvocation[]>();
   private next = 1;
+  /** ListCommandInvocations pages served. */
+  listCalls = 0;
   /** SSM's clock, for RequestedDateTime: give it the test's clock. */
   now: () => Date = () => new Date();
 
@@ -161,6 +164,7 @@ export class FakeFleet implements CommandGateway, OptOutSource {
       comment: command.request.comment.slice(0, 100),
       instanceIds: command.request.targets.kind === 'instances' ? [...command.request.targets.instanceIds] : [],
       requestedAt: command.requestedAt.toISOString(),
+      targetCount: command.instanceIds.length,
     };
   }
 
@@ -177,17 +181,25 @@ export class FakeFleet implements CommandGateway, OptOutSource {
       .reverse();
   }
 
-  async *listInvocations(commandId: string): AsyncIterable<readonly Invocation[]> {
+  /** Pages of 50; the token is the next offset (`<commandId>:<offset>`). */
+  async listPage(commandId: string, nextToken: string | null): Promise<InvocationPage> {
     const runs = this.invocations.get(commandId) ?? [];
-    for (let start = 0; start < runs.length; start += 50) {
-      yield runs.slice(start, start + 50).map((run) => ({
+    const start = nextToken === null ? 0 : Number(nextToken.split(':')[1]);
+    if (nextToken !== null && (!nextToken.startsWith(`${commandId}:`) || !Number.isInteger(start))) {
+      throw new ListingExpiredError(`token ${nextToken} is not one of ${commandId}`);
+    }
+    this.listCalls += 1;
+    const end = start + 50;
+    return {
+      invocations: runs.slice(start, end).map((run) => ({
         instanceId: run.instanceId,
         state: run.state,
         terminal: isTerminal(run.state),
         output: cut(run.output, LISTED_OUTPUT_LIMIT, '---Output truncated---'),
         responseCode: run.responseCode,
-      }));
-    }
+      })),
+      nextToken: end < runs.length ? `${commandId}:${end}` : null,
+    };
   }
 
   async getFullOutput(commandId: string, instanceId: string): Promise<string> {

@@ -4,14 +4,15 @@
  * Events are delivered as the collect handler does: decodeCollectEvent, then collect().
  */
 import { createClients } from '../../../lib/adapters/clients.ts';
-import { DynamoStore } from '../../../lib/adapters/dynamo-store.ts';
+import { DynamoHistory } from '../../../lib/adapters/dynamo/history.ts';
 import { SsmGateway } from '../../../lib/adapters/ssm.ts';
 import type { FleetscanConfig } from '../../../lib/config/types.ts';
 import { isSanitized } from '../../../lib/core/sanitize.ts';
-import { collect, type GatherCollection, type RemediationCollection } from '../../../lib/runtime/collect.ts';
+import { LocalWorkQueue } from '../../../lib/local/work-queue.ts';
+import { type Collection, type CollectOptions, collect } from '../../../lib/runtime/collect.ts';
 import { decodeCollectEvent, sweepPayload } from '../../../lib/runtime/events.ts';
 import type { NodeRecord, RuntimeDeps, ScanRecord } from '../../../lib/runtime/ports.ts';
-import { startScan, sweep } from '../../../lib/runtime/scan.ts';
+import { startScan, sweep, workOf } from '../../../lib/runtime/scan.ts';
 import { type LocalTable, startDynalite } from '../../support/dynalite.ts';
 import { testConfig } from '../../support/runtime-fixtures.ts';
 import {
@@ -54,11 +55,20 @@ export interface World {
   /** Change `.current` to inject DynamoDB faults from the next call on. */
   readonly dynamoFaults: { current: DynamoFaults };
   readonly dynamoStats: DynamoFaultStats;
-  readonly deps: RuntimeDeps;
+  readonly deps: RuntimeDeps & { readonly store: DynamoHistory };
+  /** Work collections handed to a fresh invocation (hand-offs, sealing): `drain()` runs it. */
+  readonly queue: LocalWorkQueue;
   /** Starts a scan as the scan Lambda does; the simulated nodes answer at once (unless the simulator is told otherwise). */
   scan(): Promise<ScanRecord>;
-  /** Delivers one event (SSM status event or sweep payload) to the collect path, as the collect handler does. */
-  deliver(event: unknown): Promise<GatherCollection | RemediationCollection | 'ignored'>;
+  /**
+   * Delivers one event (SSM status event or sweep payload) to the collect path, as the collect handler does, then
+   * runs what it handed off (as the collect Lambda's own asynchronous invocations would) unless told not to.
+   */
+  deliver(event: unknown, options?: CollectOptions & { readonly drain?: boolean }): Promise<Collection | 'ignored'>;
+  /** Runs the queued hand-offs (and what they queue) to the end; returns how many ran. */
+  drain(options?: CollectOptions): Promise<number>;
+  /** The completion events SSM would emit for every shard command of a scan. */
+  scanCompletionEvents(scanId: string): Promise<CommandStatusEvent[]>;
   /** The command-level completion event SSM would emit for a command. */
   completionEvent(commandId: string): CommandStatusEvent;
   /** The sweep, as the scan Lambda runs it, with each due command delivered as the collect Lambda would get it. */
@@ -90,10 +100,19 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const fast = async () => {
     await new Promise((resolve) => setTimeout(resolve, 1));
   };
-  const deps: RuntimeDeps = {
+  const queue = new LocalWorkQueue();
+  const deps: RuntimeDeps & { readonly store: DynamoHistory } = {
     gateway: new SsmGateway({ client: clients.ssm, sendClient: clients.ssmSend, documents: DOCUMENTS, sleep: fast }),
-    store: new DynamoStore({ client: faulty.client, tableName: db.tableName, retentionDays: 90, clock, sleep: fast }),
+    store: new DynamoHistory({
+      client: faulty.client,
+      tableName: db.tableName,
+      retentionDays: 90,
+      clock,
+      sleep: fast,
+      orders: config.thresholds.orders,
+    }),
     notifier,
+    trigger: queue,
     optOut: {
       optedOut: async (nodeIds) =>
         new Set(
@@ -114,16 +133,34 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     dynamoFaults,
     dynamoStats: faulty.stats,
     deps,
+    queue,
     scan: () => startScan(deps, config),
-    async deliver(event) {
+    async deliver(event, options = {}) {
       const decoded = decodeCollectEvent(event, DOCUMENTS);
       if (decoded.kind === 'ignore') return 'ignored';
-      return collect(deps, config, decoded.request);
+      const { drain = true, ...collectOptions } = options;
+      const result = await collect(deps, config, decoded.request.work, {
+        ...collectOptions,
+        ...(decoded.request.requestedAt === undefined ? {} : { requestedAt: decoded.request.requestedAt }),
+      });
+      if (drain) await world.drain();
+      return result;
+    },
+    async drain(options = {}) {
+      return queue.drain(async (work) => {
+        await collect(deps, config, work, options);
+      });
     },
     completionEvent: (commandId) => sim.completionEvents(commandId).command,
+    async scanCompletionEvents(scanId) {
+      const shards = await deps.store.scans.listShards(scanId);
+      return shards.flatMap((shard) =>
+        shard.commandId === null ? [] : [sim.completionEvents(shard.commandId).command],
+      );
+    },
     async sweepAndCollect() {
       const due = await sweep(deps, clock.now());
-      for (const entry of due) await world.deliver(sweepPayload(entry.kind, entry.commandId));
+      for (const entry of due) await world.deliver(sweepPayload(workOf(entry)));
       return due.length;
     },
     async records(scanId) {
@@ -184,7 +221,7 @@ export async function expectScanInvariants(
   expect(counts.OK + counts.WARN + counts.CRITICAL + counts.ERROR).toBe(options.targeted.length);
 
   // The scan's remediate commands, as the store knows them; the fleet-wide count below catches any it does not.
-  const stored = await world.deps.store.listScanRemediations(options.scanId);
+  const stored = await world.deps.store.remediations.listScanRemediations(options.scanId);
   const commandIds = new Set(stored.flatMap((record) => (record.commandId === null ? [] : [record.commandId])));
   const remediated = [...commandIds].flatMap((id) => [...world.sim.command(id).invocations.keys()]);
   expect(new Set(remediated).size, 'no node remediated twice by one scan').toBe(remediated.length);

@@ -1,0 +1,602 @@
+/**
+ * NodeRecordStore over DynamoDB: the scan's journal (one packed item per listing page, first writer wins), problem
+ * records (one item per non-OK node, in rank order per shard), and the node history (one packed item per bucket
+ * of nodes per scan, written when the scan is sealed). Layout and costs: schema.ts, docs/storage.md.
+ */
+import { sanitizeText } from '../../core/sanitize.ts';
+import type {
+  Deadline,
+  NodeFilter,
+  NodeRecord,
+  NodeRecordStore,
+  Page,
+  PageRef,
+  PageRequest,
+  PutPageOptions,
+  ScanRecord,
+  SealProgress,
+  StoredCandidate,
+  StoredRecord,
+} from '../../runtime/ports.ts';
+import { fromRow, packRows, RecordCodecError, toRow, unpackRows } from './packed.ts';
+import { bucketOf, CRITICAL_RANK_PREFIX, JOURNAL_DAYS, keys, problemRank, TTL_ATTRIBUTE } from './schema.ts';
+import {
+  BATCH_WRITE_SIZE,
+  chunks,
+  type DynamoTable,
+  decodeCursor,
+  encodeCursor,
+  type Item,
+  MAX_PAGE,
+} from './table.ts';
+
+/** A row larger than this (JSON bytes) is trimmed: one node's record must not crowd out a page. */
+const MAX_ROW_BYTES = 8 * 1024;
+/** Zone lines and indices a stored record keeps at most (MAX_RECORD_ZONES/INDICES in evaluation.ts cut them first). */
+const MAX_ZONES = 64;
+const MAX_INDICES = 64;
+/** DynamoDB's item limit is 400 KB; a packed page stays well below it. */
+const MAX_PACKED_BYTES = 350 * 1024;
+/** Nodes per history bucket the layout aims at, and the band it tolerates before it changes the layout. */
+const TARGET_PER_BUCKET = 32;
+const MIN_PER_BUCKET = 8;
+const MAX_PER_BUCKET = 128;
+const MAX_BITS = 20;
+/** History items cached per store instance (previous-record lookups hit each bucket many times per scan). */
+const CACHE_ITEMS = 20_000;
+const ERROR_TEXT = 200;
+
+export interface DynamoRecordsOptions {
+  /** The watched orders the collector judges (so stored counts give the indices back). @default [4, 6] */
+  readonly orders?: readonly number[];
+}
+
+/** That node's ERROR record, saying why its own record could not be stored. */
+export function unstorableRecord(record: NodeRecord, reason: string): NodeRecord {
+  return {
+    scanId: record.scanId,
+    nodeId: record.nodeId.slice(0, 128),
+    at: record.at,
+    status: 'ERROR',
+    cause: null,
+    findings: [],
+    invocationState: record.invocationState,
+    error: sanitizeText(`record could not be stored: ${reason}`, ERROR_TEXT),
+    host: null,
+    kernel: null,
+    pageSize: null,
+    memTotalKb: null,
+    memAvailableKb: null,
+    allocFailures: null,
+    zones: [],
+    indices: [],
+    worstUnusableIndex: null,
+    worstFragmentationIndex: null,
+    consecutiveBreaches: record.consecutiveBreaches,
+  };
+}
+
+/**
+ * A record whose row would be too large is cut, in one pass: zone lines beyond what fits (the indices are then
+ * kept explicitly), findings beyond the first eight, indices beyond the first (worst) MAX_INDICES. Linear in the
+ * record's size. What cannot be cut (an id or text too long, a number beyond 2^53) raises RecordCodecError.
+ */
+function bounded(stored: StoredRecord, orders: readonly number[]): { row: unknown[]; kept: StoredRecord } {
+  const { record } = stored;
+  const size = (values: readonly string[]) => values.reduce((sum, value) => sum + value.length + 3, 0);
+  if (record.zones.length <= MAX_ZONES && size(record.zones) <= MAX_ROW_BYTES / 2 && record.findings.length <= 16) {
+    const row = toRow(stored, orders);
+    if (JSON.stringify(row).length <= MAX_ROW_BYTES) return { row: row as unknown[], kept: stored };
+  }
+  const zones: string[] = [];
+  let used = 0;
+  for (const zone of record.zones) {
+    used += zone.length + 3;
+    if (used > MAX_ROW_BYTES / 2 || zones.length >= MAX_ZONES) break;
+    zones.push(zone);
+  }
+  const trimmed: StoredRecord = {
+    ...stored,
+    record: { ...record, zones, indices: record.indices.slice(0, MAX_INDICES), findings: record.findings.slice(0, 8) },
+  };
+  const row = toRow(trimmed, orders);
+  if (JSON.stringify(row).length > MAX_ROW_BYTES) throw new RecordCodecError('record is too large to store');
+  return { row: row as unknown[], kept: trimmed };
+}
+
+interface Layout {
+  /** Layout epochs, oldest first: from a scan time on, records went to buckets of `bits`. */
+  readonly epochs: readonly { readonly from: string; readonly bits: number }[];
+  readonly version: number;
+}
+
+export class DynamoNodeRecordStore implements NodeRecordStore {
+  private readonly orders: readonly number[];
+  private readonly cache = new Map<string, Item | null>();
+
+  constructor(
+    private readonly table: DynamoTable,
+    options: DynamoRecordsOptions = {},
+  ) {
+    this.orders = options.orders ?? [4, 6];
+  }
+
+  /* ---- packing, with the guarantee that one node cannot fail the rest ---- */
+
+  /** Rows for records, each record that cannot be packed replaced by its ERROR record. */
+  private rows(records: readonly StoredRecord[]): { rows: unknown[][]; stored: StoredRecord[] } {
+    const rows: unknown[][] = [];
+    const stored: StoredRecord[] = [];
+    for (const entry of records) {
+      try {
+        const { row, kept } = bounded(entry, this.orders);
+        rows.push(row);
+        stored.push(kept);
+      } catch (error) {
+        if (!(error instanceof RecordCodecError)) throw error;
+        const replacement: StoredRecord = { record: unstorableRecord(entry.record, error.message) };
+        rows.push(toRow(replacement, this.orders) as unknown[]);
+        stored.push(replacement);
+      }
+    }
+    return { rows, stored };
+  }
+
+  private decode(item: Item, scan: { scanId: string; at: string }): StoredRecord[] {
+    const bytes = item.r;
+    if (!(bytes instanceof Uint8Array)) return [];
+    const { orders, rows } = unpackRows(bytes);
+    return rows.map((row) => fromRow(row, scan, orders));
+  }
+
+  /* ---- the journal ---- */
+
+  async putPage(ref: PageRef, records: readonly StoredRecord[], options: PutPageOptions = {}): Promise<StoredRecord[]> {
+    const scan = { scanId: ref.scanId, at: ref.at };
+    let { rows, stored } = this.rows(records.map((entry) => ({ ...entry, record: { ...entry.record, ...scan } })));
+    let bytes = packRows(rows, this.orders);
+    if (bytes.byteLength > MAX_PACKED_BYTES) {
+      // Cannot happen with bounded rows; if it does, the page is kept as ERROR records rather than lost.
+      ({ rows, stored } = this.rows(
+        stored.map(({ record }) => ({ record: unstorableRecord(record, 'page too large') })),
+      ));
+      bytes = packRows(rows, this.orders);
+    }
+    const key = keys.journal(ref.scanId, ref.shard, ref.page);
+    const written = await this.table.conditional({
+      Item: { ...key, [TTL_ATTRIBUTE]: this.table.ttl(ref.at, JOURNAL_DAYS), n: stored.length, r: bytes },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    if (!written) {
+      // An earlier attempt stored this page and stopped before its checkpoint: what it stored stands.
+      const existing = await this.table.get(key);
+      if (existing !== undefined) stored = this.decode(existing, scan);
+    }
+    await this.putProblems(ref, stored);
+    if (options.newHosts !== undefined && options.newHosts.length > 0) {
+      await this.table.batchPut(
+        options.newHosts.map(({ nodeId, host }) => ({ ...keys.host(host, nodeId), nodeId, host, at: ref.at })),
+      );
+    }
+    return stored;
+  }
+
+  /** One item per non-OK record, keyed by its rank. Rewriting one (a retry) writes the same item again. */
+  private async putProblems(ref: PageRef, stored: readonly StoredRecord[]): Promise<void> {
+    const items: Item[] = [];
+    for (const entry of stored) {
+      const { record } = entry;
+      if (record.status === 'OK') continue;
+      items.push({
+        pk: keys.problemPartition(ref.scanId, ref.shard),
+        sk: problemRank(record.status, record.worstUnusableIndex, record.nodeId),
+        [TTL_ATTRIBUTE]: this.table.ttl(ref.at),
+        r: packRows([toRow(entry, this.orders) as unknown[]], this.orders),
+      });
+    }
+    await this.table.batchPut(items);
+  }
+
+  async shardNodeIds(scanId: string, shard: number): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const items = await this.table.all(
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.journalPartition(scanId, shard) },
+      },
+      (item) => item,
+    );
+    for (const item of items) {
+      const bytes = item.r;
+      if (!(bytes instanceof Uint8Array)) continue;
+      for (const row of unpackRows(bytes).rows) if (typeof row[0] === 'string') ids.add(row[0]);
+    }
+    return ids;
+  }
+
+  /* ---- problem records ---- */
+
+  /**
+   * Merges the shards' problem partitions in rank order. The cursor holds each shard's position: the last sort key
+   * handed out, or '~' once the shard is exhausted. `prefix` keeps one rank band only (CRITICAL: candidates).
+   */
+  private async mergedProblems(
+    scan: { scanId: string; at: string },
+    shards: number,
+    request: PageRequest,
+    prefix?: string,
+  ): Promise<{ items: { sk: string; stored: StoredRecord }[]; next?: string }> {
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(request.limit)));
+    const after = request.cursor === undefined ? {} : decodeCursor(request.cursor);
+    const fetched: { shard: number; sk: string; stored: StoredRecord }[] = [];
+    const more = new Set<number>();
+    for (let shard = 0; shard < shards; shard += 1) {
+      const from = after[`s${shard}`];
+      if (from === '~') continue;
+      const resume = typeof from === 'string' && from !== '';
+      const result = await this.table.queryOnce(
+        {
+          KeyConditionExpression: resume
+            ? 'pk = :pk AND sk > :from'
+            : prefix === undefined
+              ? 'pk = :pk'
+              : 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: {
+            ':pk': keys.problemPartition(scan.scanId, shard),
+            ...(resume ? { ':from': from } : prefix === undefined ? {} : { ':prefix': prefix }),
+          },
+        },
+        limit,
+        undefined,
+      );
+      const inBand = (result.Items ?? []).filter((item) => prefix === undefined || String(item.sk).startsWith(prefix));
+      for (const item of inBand) {
+        for (const stored of this.decode(item, scan)) fetched.push({ shard, sk: String(item.sk), stored });
+      }
+      const leftBand = inBand.length < (result.Items ?? []).length;
+      if (result.LastEvaluatedKey !== undefined && !leftBand) more.add(shard);
+    }
+    fetched.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : a.shard - b.shard));
+    const taken = fetched.slice(0, limit);
+    const position: Record<string, string> = {};
+    let open = false;
+    for (let shard = 0; shard < shards; shard += 1) {
+      const previous = after[`s${shard}`];
+      const last = taken.filter((entry) => entry.shard === shard).at(-1)?.sk;
+      const untaken = fetched.slice(limit).some((entry) => entry.shard === shard);
+      if (previous === '~' || (!untaken && !more.has(shard))) {
+        position[`s${shard}`] = '~';
+      } else {
+        position[`s${shard}`] = last ?? (typeof previous === 'string' ? previous : '');
+        open = true;
+      }
+    }
+    return open ? { items: taken, next: encodeCursor(position) } : { items: taken };
+  }
+
+  async listProblemNodes(scanId: string, request: PageRequest, shards = 1): Promise<Page<NodeRecord>> {
+    const scan = await this.scanRef(scanId);
+    const page = await this.mergedProblems(scan, shards, request);
+    const items = page.items.map((entry) => entry.stored.record);
+    return page.next === undefined ? { items } : { items, next: page.next };
+  }
+
+  /** Problem records carry the scan's time; a record read back needs it (the first record of the scan has it). */
+  private async scanRef(scanId: string): Promise<{ scanId: string; at: string }> {
+    const item = await this.table.get(keys.scan(scanId), false);
+    return { scanId, at: typeof item?.requestedAt === 'string' ? item.requestedAt : '' };
+  }
+
+  async candidates(scanId: string, shards: number, limit: number): Promise<StoredCandidate[]> {
+    const scan = await this.scanRef(scanId);
+    const out: StoredCandidate[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.mergedProblems(
+        scan,
+        shards,
+        cursor === undefined ? { limit: MAX_PAGE } : { limit: MAX_PAGE, cursor },
+        CRITICAL_RANK_PREFIX,
+      );
+      for (const { stored } of page.items) {
+        if (stored.candidacy === undefined) continue;
+        out.push({
+          nodeId: stored.record.nodeId,
+          worstUnusableIndex: stored.record.worstUnusableIndex,
+          fragmentedNumaNodes: stored.candidacy.fragmentedNumaNodes,
+        });
+        if (out.length >= limit) return out;
+      }
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return out;
+  }
+
+  /* ---- the node history ---- */
+
+  private async layout(): Promise<Layout> {
+    const item = await this.table.get(keys.layout());
+    const epochs = Array.isArray(item?.epochs)
+      ? item.epochs.flatMap((entry: unknown) => {
+          const value = entry as { from?: unknown; bits?: unknown };
+          return typeof value.from === 'string' && typeof value.bits === 'number'
+            ? [{ from: value.from, bits: value.bits }]
+            : [];
+        })
+      : [];
+    return { epochs, version: typeof item?.version === 'number' ? item.version : 0 };
+  }
+
+  /** The bucket bits for a scan of `nodes` nodes: the current layout's while it fits, else a new epoch from `at`. */
+  private async bitsFor(scan: ScanRecord): Promise<number> {
+    const nodes = Math.max(1, scan.nodes ?? 1);
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const layout = await this.layout();
+      const current = layout.epochs.at(-1);
+      if (current !== undefined) {
+        const perBucket = nodes / 2 ** current.bits;
+        const fits = (perBucket >= MIN_PER_BUCKET || current.bits === 0) && perBucket <= MAX_PER_BUCKET;
+        if (fits || current.from > scan.requestedAt) return current.bits;
+      }
+      const bits = Math.min(MAX_BITS, Math.max(0, Math.ceil(Math.log2(nodes / TARGET_PER_BUCKET))));
+      if (current !== undefined && current.bits === bits) return bits;
+      const epochs = [...layout.epochs, { from: scan.requestedAt, bits }];
+      const written = await this.table.conditional({
+        Item: { ...keys.layout(), epochs, version: layout.version + 1 },
+        ConditionExpression: layout.version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+        ...(layout.version === 0 ? {} : { ExpressionAttributeValues: { ':version': layout.version } }),
+      });
+      if (written) return bits;
+    }
+    throw new Error('history layout is being changed concurrently; try again');
+  }
+
+  async seal(
+    scan: ScanRecord,
+    from: SealProgress | null,
+    deadline: Deadline,
+  ): Promise<{ readonly done: boolean; readonly progress: SealProgress }> {
+    const bits = from?.bits ?? (await this.bitsFor(scan));
+    const buckets = 2 ** bits;
+    const ref = { scanId: scan.scanId, at: scan.requestedAt };
+    // Every journal page of every shard, each node once (a page an earlier attempt stored is the one kept).
+    const byBucket = new Map<number, StoredRecord[]>();
+    const seen = new Set<string>();
+    for (let shard = 0; shard < (scan.shards ?? 1); shard += 1) {
+      const items = await this.table.all(
+        {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.journalPartition(scan.scanId, shard) },
+        },
+        (item) => item,
+      );
+      for (const item of items) {
+        for (const stored of this.decode(item, ref)) {
+          if (seen.has(stored.record.nodeId)) continue;
+          seen.add(stored.record.nodeId);
+          const bucket = bucketOf(stored.record.nodeId, bits);
+          if (bucket < (from?.next ?? 0)) continue;
+          const list = byBucket.get(bucket) ?? [];
+          list.push({ record: stored.record });
+          byBucket.set(bucket, list);
+        }
+      }
+    }
+    const ordered = [...byBucket.keys()].sort((a, b) => a - b);
+    for (const batch of chunks(ordered, BATCH_WRITE_SIZE)) {
+      if (deadline() <= 0) return { done: false, progress: { bits, next: batch[0] ?? buckets } };
+      await this.table.batchPut(
+        batch.map((bucket) => {
+          const records = (byBucket.get(bucket) ?? []).sort((a, b) => (a.record.nodeId < b.record.nodeId ? -1 : 1));
+          return {
+            ...keys.history(bits, bucket, scan.requestedAt, scan.scanId),
+            [TTL_ATTRIBUTE]: this.table.ttl(scan.requestedAt),
+            n: records.length,
+            r: packRows(this.rows(records).rows, this.orders),
+          };
+        }),
+      );
+    }
+    return { done: true, progress: { bits, next: buckets } };
+  }
+
+  private async fetchHistory(
+    wanted: readonly { id: string; key: { pk: string; sk: string } }[],
+  ): Promise<Map<string, Item | null>> {
+    const found = new Map<string, Item | null>();
+    const missing = wanted.filter(({ id }) => {
+      if (!this.cache.has(id)) return true;
+      found.set(id, this.cache.get(id) ?? null);
+      return false;
+    });
+    if (missing.length > 0) {
+      const items = await this.table.batchGet(
+        missing.map(({ key }) => key),
+        false,
+      );
+      const byId = new Map(items.map((item) => [`${String(item.pk)}|${String(item.sk)}`, item]));
+      for (const { id } of missing) {
+        const item = byId.get(id) ?? null;
+        found.set(id, item);
+        if (this.cache.size >= CACHE_ITEMS) this.cache.delete(this.cache.keys().next().value as string);
+        this.cache.set(id, item);
+      }
+    }
+    return found;
+  }
+
+  async previousRecords(sealed: ScanRecord, nodeIds: readonly string[]): Promise<Map<string, NodeRecord>> {
+    const out = new Map<string, NodeRecord>();
+    const bits = sealed.seal?.bits;
+    if (sealed.sealed !== true || bits === undefined) return out;
+    const wanted = new Map<string, { id: string; key: { pk: string; sk: string } }>();
+    for (const nodeId of nodeIds) {
+      const key = keys.history(bits, bucketOf(nodeId, bits), sealed.requestedAt, sealed.scanId);
+      const id = `${key.pk}|${key.sk}`;
+      wanted.set(id, { id, key });
+    }
+    const items = await this.fetchHistory([...wanted.values()]);
+    const want = new Set(nodeIds);
+    for (const item of items.values()) {
+      if (item === null) continue;
+      for (const { record } of this.decode(item, { scanId: sealed.scanId, at: sealed.requestedAt })) {
+        if (want.has(record.nodeId)) out.set(record.nodeId, record);
+      }
+    }
+    return out;
+  }
+
+  async listScanNodes(scan: ScanRecord, request: PageRequest & NodeFilter): Promise<Page<NodeRecord>> {
+    const keep = (record: NodeRecord) =>
+      (request.status === undefined || request.status.includes(record.status)) &&
+      (request.cause === undefined || request.cause.includes(record.cause));
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(request.limit)));
+    const ref = { scanId: scan.scanId, at: scan.requestedAt };
+    const shards = scan.shards ?? 1;
+    if (request.status !== undefined && !request.status.includes('OK')) {
+      // Only problems asked for: their own items, not the whole scan.
+      const out: NodeRecord[] = [];
+      let cursor = request.cursor;
+      do {
+        const page = await this.mergedProblems(ref, shards, cursor === undefined ? { limit } : { limit, cursor });
+        out.push(...page.items.map((entry) => entry.stored.record).filter(keep));
+        cursor = page.next;
+        if (out.length >= limit && cursor !== undefined) return { items: out, next: cursor };
+      } while (cursor !== undefined);
+      return { items: out };
+    }
+    return scan.sealed === true && scan.seal !== undefined
+      ? this.sealedNodes(scan, scan.seal.bits, limit, request.cursor, keep)
+      : this.journalNodes(scan, shards, limit, request.cursor, keep);
+  }
+
+  /** A sealed scan's nodes, bucket by bucket (node id order within a bucket); the cursor is {b, i}. */
+  private async sealedNodes(
+    scan: ScanRecord,
+    bits: number,
+    limit: number,
+    cursor: string | undefined,
+    keep: (record: NodeRecord) => boolean,
+  ): Promise<Page<NodeRecord>> {
+    const position = cursor === undefined ? { b: 0, i: 0 } : decodeCursor(cursor);
+    let bucket = Number(position.b);
+    let skip = Number(position.i ?? 0);
+    const buckets = 2 ** bits;
+    const out: NodeRecord[] = [];
+    while (bucket < buckets) {
+      const span = Array.from({ length: Math.min(100, buckets - bucket) }, (_, index) => bucket + index);
+      const wanted = span.map((b) => {
+        const key = keys.history(bits, b, scan.requestedAt, scan.scanId);
+        return { id: `${key.pk}|${key.sk}`, key };
+      });
+      const items = await this.fetchHistory(wanted);
+      for (const [index, b] of span.entries()) {
+        const item = items.get(wanted[index]?.id ?? '') ?? null;
+        const records =
+          item === null ? [] : this.decode(item, { scanId: scan.scanId, at: scan.requestedAt }).map((s) => s.record);
+        for (let i = b === bucket ? skip : 0; i < records.length; i += 1) {
+          const record = records[i] as NodeRecord;
+          if (!keep(record)) continue;
+          if (out.length === limit) return { items: out, next: encodeCursor({ b, i }) };
+          out.push(record);
+        }
+      }
+      bucket += span.length;
+      skip = 0;
+    }
+    return { items: out };
+  }
+
+  /** An unsealed scan's nodes, shard by shard and page by page; the cursor is {s, p, i}. */
+  private async journalNodes(
+    scan: ScanRecord,
+    shards: number,
+    limit: number,
+    cursor: string | undefined,
+    keep: (record: NodeRecord) => boolean,
+  ): Promise<Page<NodeRecord>> {
+    const position = cursor === undefined ? { s: 0, p: '', i: 0 } : decodeCursor(cursor);
+    const ref = { scanId: scan.scanId, at: scan.requestedAt };
+    const out: NodeRecord[] = [];
+    for (let shard = Number(position.s); shard < shards; shard += 1) {
+      const from = shard === Number(position.s) ? String(position.p ?? '') : '';
+      const items = await this.table.all(
+        {
+          KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
+          ExpressionAttributeValues: {
+            ':pk': keys.journalPartition(scan.scanId, shard),
+            ...(from === '' ? {} : { ':from': from }),
+          },
+        },
+        (item) => item,
+      );
+      for (const item of items) {
+        const sk = String(item.sk);
+        const records = this.decode(item, ref).map((stored) => stored.record);
+        const skip = sk === from ? Number(position.i ?? 0) : 0;
+        for (let i = skip; i < records.length; i += 1) {
+          const record = records[i] as NodeRecord;
+          if (!keep(record)) continue;
+          if (out.length === limit) return { items: out, next: encodeCursor({ s: shard, p: sk, i }) };
+          out.push(record);
+        }
+      }
+    }
+    return { items: out };
+  }
+
+  async nodeHistory(nodeId: string, options: PageRequest & { readonly since?: string }): Promise<Page<NodeRecord>> {
+    const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(options.limit)));
+    const { epochs } = await this.layout();
+    const position = options.cursor === undefined ? null : decodeCursor(options.cursor);
+    const out: NodeRecord[] = [];
+    let lastSk = '';
+    // Newest epoch first; within one, newest item first.
+    for (let e = epochs.length - 1; e >= 0; e -= 1) {
+      if (position !== null && e > Number(position.e)) continue;
+      const epoch = epochs[e] as Layout['epochs'][number];
+      const until = epochs[e + 1]?.from;
+      const lower = options.since !== undefined && options.since > epoch.from ? options.since : epoch.from;
+      if (until !== undefined && lower >= until) continue;
+      const partition = keys.historyPartition(epoch.bits, bucketOf(nodeId, epoch.bits));
+      let upper = until === undefined ? '~' : until;
+      const resumeAt = position !== null && e === Number(position.e) ? String(position.k) : null;
+      if (resumeAt !== null && resumeAt < upper) upper = resumeAt;
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.table.queryOnce(
+          {
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lower AND :upper',
+            ExpressionAttributeValues: { ':pk': partition, ':lower': lower, ':upper': upper },
+            ScanIndexForward: false,
+          },
+          Math.min(MAX_PAGE, limit - out.length + 1),
+          startKey,
+        );
+        for (const item of result.Items ?? []) {
+          const sk = String(item.sk);
+          if (sk === upper) continue;
+          const split = sk.indexOf('#');
+          const found = this.decode(item, { at: sk.slice(0, split), scanId: sk.slice(split + 1) }).find(
+            (stored) => stored.record.nodeId === nodeId,
+          );
+          if (found === undefined) continue;
+          if (out.length === limit) return { items: out, next: encodeCursor({ e, k: lastSk }) };
+          out.push(found.record);
+          lastSk = sk;
+        }
+        startKey = result.LastEvaluatedKey;
+      } while (startKey !== undefined);
+    }
+    return { items: out };
+  }
+
+  async resolveNode(name: string): Promise<string[]> {
+    if (/^m?i-[0-9a-f]{8,32}$/.test(name)) return [name];
+    const items = await this.table.all(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.hostPartition(name) } },
+      (item) => (typeof item.nodeId === 'string' ? item.nodeId : null),
+    );
+    return [...new Set(items)].sort();
+  }
+}

@@ -1,0 +1,376 @@
+/**
+ * Collecting one shard — one gather command — page by page, resumably.
+ *
+ *   1. lease     take the shard's collection lease (ScanStore.takeShardLease): one collector at a time; a duplicate
+ *                event or a sweep racing a live collector finds it `busy` and leaves. A fresh take counts an
+ *                attempt; past collection.maxAttempts or collection.maxMinutes the shard is given up (INCOMPLETE).
+ *   2. page      list one page from the checkpoint's NextToken, judge it, store it (NodeRecordStore.putPage: first
+ *                writer wins — a page an earlier attempt stored stands, and its records are what is tallied), fold
+ *                the verdicts into node states (conditional, once per scan).
+ *   3. checkpoint  page number, NextToken and tallies on the shard, conditional on the lease and on the previous
+ *                page number: a collector that lost its lease stops there.
+ *   4. hand-off  before the invocation's deadline (Deadline: the Lambda context's remaining time) the lease is
+ *                passed to a fresh invocation (WorkTrigger) that resumes at the checkpoint.
+ *   5. finish    at the listing's end the shard is COMPLETED; when every shard of the scan is finished the scan is
+ *                (finish.ts).
+ *
+ * No page is listed and written twice in the normal path. A crash between 2 and 3 re-lists that one page (the
+ * stored page wins); a crash after 3 resumes after it. A NextToken SSM no longer takes restarts the listing and
+ * skips the nodes already stored.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FleetscanConfig } from '../config/types.ts';
+import { evaluate } from '../core/policy.ts';
+import { parseGatherReport } from '../core/report.ts';
+import { sanitizeText } from '../core/sanitize.ts';
+import { recoverGatherCommand } from './adopt.ts';
+import { errorRecord, invocationError, judgedRecord, type RecordContext, readReport } from './evaluation.ts';
+import { finishScan, type ScanWork } from './finish.ts';
+import {
+  type Deadline,
+  type Invocation,
+  type InvocationPage,
+  ListingExpiredError,
+  type NodeRecord,
+  type NodeState,
+  type RuntimeDeps,
+  type ScanRecord,
+  type ShardRecord,
+  type StoredRecord,
+  type VerdictUpdate,
+} from './ports.ts';
+import { addRecords } from './tallies.ts';
+
+/** The end of a lease a predecessor hands over: a fresh invocation lives at most 15 minutes (Lambda's limit). */
+export const HANDOFF_LEASE_MS = 16 * 60 * 1000;
+/** Past its deadline a collector holds its lease this much longer (it may be finishing its last write). */
+const LEASE_MARGIN_MS = 60 * 1000;
+/** Full-output fetches (GetCommandInvocation) in flight per page: rare, but a fleet of wide hosts needs them all. */
+const FULL_OUTPUT_CONCURRENCY = 4;
+
+export interface CollectOptions {
+  /** Time left to this invocation, in ms. @default no deadline */
+  readonly deadline?: Deadline;
+  /** Hand off when less than this is left, or three of the slowest page seen so far. @default 10 s */
+  readonly handoffMarginMs?: number;
+  /** The command's requested time (the event's `requested-date-time`), for a command fleetscan has no record of. */
+  readonly requestedAt?: string;
+  /** The lease a predecessor handed over (hand-off payload). */
+  readonly lease?: string;
+}
+
+export type ShardCollection =
+  | {
+      readonly status: 'collected' | 'handed-off' | 'busy' | 'lost-lease' | 'given-up' | 'finished';
+      readonly scanId: string;
+      readonly shard: number;
+      /** Pages this invocation stored. */
+      readonly pages: number;
+      /** Records this invocation stored. */
+      readonly nodes: number;
+      /** What finishing the scan did, when this collection finished its last shard. */
+      readonly scan?: ScanWork;
+    }
+  | { readonly status: 'unknown-command'; readonly commandId: string };
+
+const NO_DEADLINE: Deadline = () => Number.POSITIVE_INFINITY;
+
+function errorText(error: unknown): string {
+  return sanitizeText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), 200);
+}
+
+/** Maps with at most `limit` calls in flight, results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) {
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The breach count a verdict starts from, and whether this node's state may take the verdict. */
+function previousOf(state: NodeState | undefined, scan: ScanRecord) {
+  if (state === undefined) return { previous: 0, folded: false, superseded: false };
+  // Re-collection of the same scan: start from what the first collection started from, so it agrees.
+  if (state.lastScanId === scan.scanId) return { previous: state.previousBreaches, folded: true, superseded: false };
+  const superseded = state.lastScanAt !== null && state.lastScanAt > scan.requestedAt;
+  return { previous: state.consecutiveBreaches, folded: false, superseded };
+}
+
+interface Judged {
+  readonly stored: StoredRecord[];
+  readonly updates: Map<string, VerdictUpdate>;
+  readonly newHosts: { nodeId: string; host: string }[];
+}
+
+/** One listing page → the records to store, the verdicts to fold in, the host names new to the history. */
+async function judgePage(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  scan: ScanRecord,
+  commandId: string,
+  invocations: readonly Invocation[],
+  previousScan: ScanRecord | null,
+): Promise<Judged> {
+  const ids = invocations.map((invocation) => invocation.instanceId);
+  const [states, previous] = await Promise.all([
+    deps.store.states.getNodeStates(ids),
+    previousScan === null
+      ? Promise.resolve(new Map<string, NodeRecord>())
+      : deps.store.records.previousRecords(previousScan, ids),
+  ]);
+  const context: RecordContext = { scanId: scan.scanId, at: scan.requestedAt };
+  const reads = await mapLimited(invocations, FULL_OUTPUT_CONCURRENCY, (invocation) =>
+    invocation.terminal && invocation.state === 'Success'
+      ? readReport(deps.gateway, commandId, invocation, parseGatherReport)
+      : Promise.resolve(null),
+  );
+  const stored: StoredRecord[] = [];
+  const updates = new Map<string, VerdictUpdate>();
+  const newHosts: { nodeId: string; host: string }[] = [];
+  for (const [index, invocation] of invocations.entries()) {
+    const state = states.get(invocation.instanceId);
+    const { previous: breaches, folded, superseded } = previousOf(state, scan);
+    const read = reads[index];
+    if (!invocation.terminal) {
+      stored.push({
+        record: errorRecord(context, invocation, `invocation still ${invocation.state} when collected`, breaches),
+      });
+      continue;
+    }
+    if (invocation.state !== 'Success' || read === null || read === undefined) {
+      stored.push({ record: errorRecord(context, invocation, invocationError(invocation), breaches) });
+      continue;
+    }
+    if (!read.ok) {
+      stored.push({ record: errorRecord(context, invocation, read.error, breaches) });
+      continue;
+    }
+    const { report } = read;
+    const verdict = evaluate(
+      {
+        zones: report.zones,
+        memTotalKb: report.memTotalKb,
+        memAvailableKb: report.memAvailableKb,
+        allocFailures: report.allocFailures,
+        previousBreaches: breaches,
+      },
+      config.thresholds,
+    );
+    const record = judgedRecord(context, invocation, report, verdict, config.thresholds);
+    // A newer scan has judged this node since: this one's data is too old to act on.
+    const candidate = verdict.level === 'CRITICAL' && verdict.cause === 'fragmentation' && !superseded;
+    stored.push(candidate ? { record, candidacy: { fragmentedNumaNodes: verdict.fragmentedNumaNodes } } : { record });
+    // A node that never breached needs no state item: absent means zero.
+    const changes = verdict.consecutiveBreaches !== 0 || (state?.consecutiveBreaches ?? 0) !== 0;
+    if (!folded && !superseded && changes) {
+      updates.set(invocation.instanceId, {
+        nodeId: invocation.instanceId,
+        scanId: scan.scanId,
+        at: scan.requestedAt,
+        previousBreaches: breaches,
+        consecutiveBreaches: verdict.consecutiveBreaches,
+      });
+    }
+    const before = previous.get(invocation.instanceId);
+    if (record.host !== null && record.host !== '' && before?.host !== record.host) {
+      newHosts.push({ nodeId: invocation.instanceId, host: record.host });
+    }
+  }
+  return { stored, updates, newHosts };
+}
+
+/** What a gather command was sent for: its `CMD#` item, or SSM's own record of it (its Comment names the scan). */
+async function shardOfCommand(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  commandId: string,
+  options: CollectOptions,
+): Promise<{ scanId: string; shard: number } | null> {
+  const known = await deps.store.scans.getCommand(commandId);
+  if (known !== null) return known.kind === 'gather' ? { scanId: known.scanId, shard: known.shard } : null;
+  return recoverGatherCommand(deps, config, commandId, options.requestedAt);
+}
+
+/** Collects the shard a gather command belongs to (see the module comment). */
+export async function collectGatherCommand(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  commandId: string,
+  options: CollectOptions = {},
+): Promise<ShardCollection> {
+  const target = await shardOfCommand(deps, config, commandId, options);
+  if (target === null) {
+    deps.logger?.warn('gather command unknown to fleetscan; ignored', { commandId });
+    return { status: 'unknown-command', commandId };
+  }
+  return collectShard(deps, config, target.scanId, target.shard, options);
+}
+
+export async function collectShard(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  scanId: string,
+  shardNo: number,
+  options: CollectOptions = {},
+): Promise<ShardCollection> {
+  const deadline = options.deadline ?? NO_DEADLINE;
+  const newId = deps.newId ?? randomUUID;
+  const base = { scanId, shard: shardNo, pages: 0, nodes: 0 };
+  const scan = await deps.store.scans.getScan(scanId);
+  const current = await deps.store.scans.getShard(scanId, shardNo);
+  if (scan === null || current === null) return { status: 'unknown-command', commandId: current?.commandId ?? scanId };
+  if (current.status !== 'RUNNING') {
+    return { ...base, status: 'finished', scan: await finishScan(deps, config, scanId, { deadline }) };
+  }
+
+  const token = newId();
+  const now = deps.clock.now();
+  const remaining = deadline();
+  const leaseEnd = Number.isFinite(remaining)
+    ? now.getTime() + remaining + LEASE_MARGIN_MS
+    : now.getTime() + HANDOFF_LEASE_MS;
+  const shard = await deps.store.scans.takeShardLease(scanId, shardNo, {
+    token,
+    now: now.toISOString(),
+    until: new Date(leaseEnd).toISOString(),
+    ...(options.lease === undefined ? {} : { inherit: options.lease }),
+  });
+  if (shard === null) {
+    deps.logger?.info('shard is being collected by another invocation', { scanId, shard: shardNo });
+    return { ...base, status: 'busy' };
+  }
+
+  const ageMinutes = (now.getTime() - Date.parse(scan.requestedAt)) / 60_000;
+  const tooMany = options.lease === undefined && shard.attempts > config.collection.maxAttempts;
+  if (tooMany || ageMinutes > config.collection.maxMinutes) {
+    const reason = tooMany
+      ? `collection gave up after ${shard.attempts - 1} failed attempts${shard.lastError === null ? '' : `: ${shard.lastError}`}`
+      : `collection gave up ${Math.round(ageMinutes)} minutes after the scan started (collection.maxMinutes ${config.collection.maxMinutes})`;
+    deps.logger?.error('shard given up', { scanId, shard: shardNo, attempts: shard.attempts, reason });
+    await deps.store.scans.finishShard(scanId, shardNo, {
+      token,
+      status: 'INCOMPLETE',
+      reason: sanitizeText(reason, 300),
+    });
+    return { ...base, status: 'given-up', scan: await finishScan(deps, config, scanId, { deadline }) };
+  }
+
+  try {
+    return await walk(deps, config, scan, shard, token, deadline, options.handoffMarginMs ?? 10_000, newId);
+  } catch (error) {
+    // Give the lease back so that the retry (Lambda's, or the sweep's) can take it at once; the failure is kept.
+    await deps.store.scans.releaseShard(scanId, shardNo, token, errorText(error)).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function walk(
+  deps: RuntimeDeps,
+  config: FleetscanConfig,
+  scan: ScanRecord,
+  start: ShardRecord,
+  token: string,
+  deadline: Deadline,
+  marginMs: number,
+  newId: () => string,
+): Promise<ShardCollection> {
+  const commandId = start.commandId as string;
+  const base = { scanId: scan.scanId, shard: start.shard };
+  let { page, nextToken, tallies, targeted, listed } = start;
+  let pages = 0;
+  let nodes = 0;
+  let slowest = 0;
+  let skip: Set<string> | null = null;
+  const previousScan = await deps.store.scans.latestSealedBefore(scan.requestedAt);
+  if (targeted === null) targeted = (await deps.gateway.describeCommand(commandId))?.targetCount ?? null;
+
+  while (!listed) {
+    if (deadline() < Math.max(marginMs, 3 * slowest)) {
+      const next = newId();
+      const until = new Date(deps.clock.now().getTime() + HANDOFF_LEASE_MS).toISOString();
+      if (!(await deps.store.scans.handOffShard(scan.scanId, start.shard, token, next, until))) {
+        return { ...base, status: 'lost-lease', pages, nodes };
+      }
+      try {
+        await deps.trigger.trigger({ kind: 'gather', commandId, lease: next });
+      } catch (error) {
+        // Nobody will present the handed-over lease: give it back so that the retry need not wait it out.
+        await deps.store.scans.releaseShard(scan.scanId, start.shard, next, errorText(error)).catch(() => undefined);
+        throw error;
+      }
+      deps.logger?.info('shard handed off', { scanId: scan.scanId, shard: start.shard, page, pages, nodes });
+      return { ...base, status: 'handed-off', pages, nodes };
+    }
+    const began = Date.now();
+    let listing: InvocationPage;
+    try {
+      listing = await deps.gateway.listPage(commandId, nextToken);
+    } catch (error) {
+      if (!(error instanceof ListingExpiredError) || nextToken === null) throw error;
+      // The checkpoint's token is no longer good: list again from the top, skipping what is stored already.
+      deps.logger?.warn('listing token expired; listing again from the first page', {
+        scanId: scan.scanId,
+        shard: start.shard,
+      });
+      skip = await deps.store.records.shardNodeIds(scan.scanId, start.shard);
+      nextToken = null;
+      continue;
+    }
+    const from = page;
+    const seen = skip;
+    const invocations =
+      seen === null ? listing.invocations : listing.invocations.filter((inv) => !seen.has(inv.instanceId));
+    if (invocations.length > 0) {
+      const judged = await judgePage(deps, config, scan, commandId, invocations, previousScan);
+      const stored = await deps.store.records.putPage(
+        { scanId: scan.scanId, at: scan.requestedAt, shard: start.shard, page },
+        judged.stored,
+        { newHosts: judged.newHosts },
+      );
+      // Verdicts of what is stored (an earlier attempt's page, when there was one); each folds in once per scan.
+      await Promise.all(
+        stored.flatMap(({ record }) => {
+          const update = judged.updates.get(record.nodeId);
+          return update === undefined || update.consecutiveBreaches !== record.consecutiveBreaches
+            ? []
+            : [deps.store.states.recordVerdict(update)];
+        }),
+      );
+      tallies = addRecords(tallies, stored);
+      for (const { record } of stored) seen?.add(record.nodeId);
+      page += 1;
+      pages += 1;
+      nodes += stored.length;
+    }
+    nextToken = listing.nextToken;
+    listed = nextToken === null;
+    const checkpointed = await deps.store.scans.checkpointShard(scan.scanId, start.shard, {
+      token,
+      from,
+      page,
+      nextToken,
+      listed,
+      tallies,
+      targeted,
+    });
+    if (!checkpointed) return { ...base, status: 'lost-lease', pages, nodes };
+    slowest = Math.max(slowest, Date.now() - began);
+  }
+
+  if (tallies.nodes === 0)
+    deps.logger?.warn('gather command reached no node', { scanId: scan.scanId, shard: start.shard });
+  await deps.store.scans.finishShard(scan.scanId, start.shard, { token, status: 'COMPLETED' });
+  deps.logger?.info('shard collected', { scanId: scan.scanId, shard: start.shard, pages: page, nodes: tallies.nodes });
+  return {
+    ...base,
+    status: 'collected',
+    pages,
+    nodes,
+    scan: await finishScan(deps, config, scan.scanId, { deadline }),
+  };
+}
