@@ -12,7 +12,7 @@ import { TABLE_ACCESS } from '../adapters/table-access.ts';
 import { COMMAND_STATUS_DETAIL_TYPE, EVENT_SOURCES, TERMINAL_COMMAND_STATUSES } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import type { FleetscanDocuments } from './documents.ts';
-import { arnInFinding, FleetscanFunction } from './function.ts';
+import { arnInFinding, FleetscanFunction, stackFunctionName } from './function.ts';
 import { acknowledgeFinding } from './nag.ts';
 
 export interface ScannerProps {
@@ -49,7 +49,10 @@ export class Scanner extends Construct {
       memorySize: 512,
       // Collection is idempotent (conditional writes), so a retry only costs time.
       retryAttempts: 2,
+      // Named, so that its own policy can name it: it invokes itself to hand off (allowSelfInvoke).
+      functionName: stackFunctionName(Stack.of(this).stackName, 'collect'),
     });
+    this.collect.allowSelfInvoke();
     this.collect.bindTable(table, TABLE_ACCESS.collectFunction);
     this.collect.bindTopic(topic, 'publish');
     this.collect.bindDocuments(documents, documents.remediate, config.targets);
