@@ -28,19 +28,33 @@ export interface TableAccess {
 }
 
 export const TABLE_ACCESS = {
-  /** startScan (the RUNNING scan item) and the sweep (what is due). */
-  scanFunction: { items: ['PutItem'], queries: ['due'] },
   /**
-   * collectGather and collectRemediation: scan, command and remediation items read and written conditionally, node
-   * records in batches, node states read in batches, the scan's remediations and problem nodes queried.
+   * startScan: the previous scan's size (Query byTime) to plan the shards, the RUNNING scan item (PutItem) and its
+   * shards (BatchWriteItem), each shard bound to its command — the scan item read, the command's CMD# item
+   * written, the shard updated (GetItem, BatchWriteItem, UpdateItem); a refused send abandons its shard
+   * (UpdateItem). The sweep: what is due (Query due).
+   */
+  scanFunction: { items: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], queries: ['byTime', 'due'] },
+  /**
+   * collect — shards, remediations, the scan's own work: the command, scan and shard items read (GetItem) and
+   * leased, checkpointed, handed off, finished (UpdateItem); journal pages, the history layout, remediate commands
+   * written first-writer-wins (PutItem); node states and the previous scan's history read in batches
+   * (BatchGetItem), problem records, host names, remediations and sealed history written in batches
+   * (BatchWriteItem); a scan's shards, journal, problem records and remediations queried on the table, the newest
+   * sealed scan before this one on byTime.
    */
   collectFunction: {
     items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
-    queries: ['table'],
+    queries: ['table', 'byTime'],
   },
-  /** The history commands (scans, scan, history, remediations) and doctor's look at the last scan. */
+  /**
+   * The history commands (scans, scan, history, remediations), doctor's look at the last scan and `scan --now
+   * --wait`: the scan, the history layout and node states read (GetItem); a sealed scan's nodes from the node
+   * history (BatchGetItem); a scan's shards (its progress), problem records and journal, one node's history
+   * partition (Query on the table); scans and remediations newest first (byTime), one node's remediations (byNode).
+   */
   historyReader: {
-    items: ['GetItem'],
+    items: ['GetItem', 'BatchGetItem'],
     queries: ['table', 'byTime', 'byNode'],
   },
   /** `fleetscan clear`: it reads the node's state (historyReader), then updates it. */

@@ -1,30 +1,44 @@
 /**
  * Least privilege, measured: each function's role grants exactly the DynamoDB actions its code calls.
  *
- * The real Lambda handlers (lambdas/scan, lambdas/collect — whatever stores they build) run through realistic
- * scenarios in the fault world (test/faults/support): a scan and its sweep, a collection that remediates, the
- * remediations' collection, a duplicate event, a collection that dies before recording its remediate command and
- * is re-delivered, an SNS outage whose summary the sweep republishes. SSM is the world's simulator, DynamoDB its
- * dynalite behind a recording proxy (test/support/dynamo-recorder.ts); SNS, EC2 and Lambda are aws-sdk-client-mock.
- * What each function sent is compared, both ways, with its role in the synthesized template and with
- * lib/adapters/table-access.ts: an action used but not granted fails, and so does one granted but never used.
+ * The real Lambda handlers (lambdas/scan, lambdas/collect — whatever stores they build) run, cold-started with the
+ * template's environment, through the scenarios of a fleet-scale collection in the fault world (test/faults/support):
  *
- * The same holds for the CLI: the history commands and `clear`, run in-process, against the managed policies.
+ *   1. a scheduled scan; its collection runs out of time after one listing page and hands off to itself (a shard
+ *      checkpoint, the lease passed on); the successor lists the rest, remediates, notifies, runs out of time while
+ *      sealing the scan into the node history and hands that off too; the same completion event again; each
+ *      remediate command's completion;
+ *   2. a second scan, judged against the first one's sealed records, whose collection dies before recording its
+ *      remediate command and is re-delivered while SNS is down; the sweep republishes the summary;
+ *   3. a third scan whose listing fails at the same page on every attempt until its shard gives up: INCOMPLETE;
+ *   4. a fourth scan whose completion event never comes: once it is overdue the sweep hands it (and the third
+ *      scan's remediate commands) to collect;
+ *   5. a fifth scan, collected up to a hand-off whose successor has not run yet: RUNNING, half of it in the journal.
+ *
+ * SSM is the world's simulator, DynamoDB its dynalite behind a recording proxy (test/support/dynamo-recorder.ts);
+ * SNS, EC2 and Lambda are aws-sdk-client-mock, and each Invoke the handlers send (a hand-off, the sweep) is run by
+ * the collect handler in turn, as Lambda would. What each function sent is compared, both ways, with its role in
+ * the synthesized template and with lib/adapters/table-access.ts: an action used but not granted fails, and so
+ * does one granted but never used.
+ *
+ * The same holds for the CLI: the history commands and `clear`, run in-process on the history those scenarios
+ * left (sealed, INCOMPLETE and half-collected scans), against the managed policies.
  */
+import { randomUUID } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INDEXES } from '../../lib/adapters/dynamo/schema.ts';
 import { TABLE_ACCESS, type TableAccess } from '../../lib/adapters/table-access.ts';
 import { main } from '../../lib/cli/main.ts';
 import { FUNCTION_ENV, METRIC_NAMES, METRIC_SERVICE_DIMENSION } from '../../lib/config/contracts.ts';
-import { NODES, seedHistory } from '../cli/seed-history.ts';
 import { createWorld, DOCUMENTS, type World } from '../faults/support/world.ts';
-import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { DynamoRecorder, type RecordedCall, summarize } from '../support/dynamo-recorder.ts';
 import { Fleet } from '../support/ssm-simulator/index.ts';
+import { evaluate, resolvedStatements } from './policy-evaluator.ts';
 import { SYNTH_TEST_TIMEOUT_MS, type Synthesized, synthesized } from './support.ts';
 
 type Json = Record<string, unknown>;
@@ -32,6 +46,11 @@ interface Resource {
   readonly Type: string;
   readonly Properties: Json;
 }
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+/** How many shards' collection attempts may fail before the shard is given up (collection.maxAttempts). */
+const MAX_ATTEMPTS = 2;
 
 const sns = mockClient(SNSClient);
 const ec2 = mockClient(EC2Client);
@@ -43,9 +62,9 @@ let recorder: DynamoRecorder;
 const used: Record<'scan' | 'collect', RecordedCall[]> = { scan: [], collect: [] };
 const emitted: Json[] = [];
 
-type Handler = (event: unknown) => Promise<unknown>;
+type Handler = (event: unknown, context?: Context) => Promise<unknown>;
+type Response = { outcome?: string; work?: string; status?: string };
 
-/** The function's environment as the template sets it, pointed at the world instead of AWS. */
 /** The template's function whose POWERTOOLS_SERVICE_NAME is `service`. */
 function functionResource(service: string): Resource {
   const fn = Object.values(synth.template.Resources as Record<string, Resource>).find(
@@ -57,17 +76,22 @@ function functionResource(service: string): Resource {
   return fn;
 }
 
+/** The collect function's name, as the template gives it (and Lambda sets AWS_LAMBDA_FUNCTION_NAME to). */
+const collectName = () => String(functionResource('fleetscan-collect').Properties.FunctionName);
+
+/** The function's environment as the template sets it (and Lambda adds), pointed at the world instead of AWS. */
 function functionEnv(service: string): Record<string, string> {
   const variables = (functionResource(service).Properties.Environment as Json).Variables as Json;
   return {
     [FUNCTION_ENV.serviceName]: String(variables[FUNCTION_ENV.serviceName]),
     [FUNCTION_ENV.metricsNamespace]: String(variables[FUNCTION_ENV.metricsNamespace]),
     [FUNCTION_ENV.tableName]: world.db.tableName,
-    [FUNCTION_ENV.topicArn]: 'arn:aws:sns:us-east-1:111122223333:fleetscan',
+    [FUNCTION_ENV.topicArn]: `arn:aws:sns:${REGION}:${ACCOUNT}:fleetscan`,
     [FUNCTION_ENV.gatherDocument]: DOCUMENTS.gather,
     [FUNCTION_ENV.remediateDocument]: DOCUMENTS.remediate,
-    [FUNCTION_ENV.collectFunctionName]: 'fleetscan-collect',
+    [FUNCTION_ENV.collectFunctionName]: collectName(),
     [FUNCTION_ENV.config]: JSON.stringify(world.config),
+    AWS_LAMBDA_FUNCTION_NAME: service === 'fleetscan-collect' ? collectName() : 'Fleetscan-scan',
   };
 }
 
@@ -78,17 +102,60 @@ async function coldStart(entry: 'scan' | 'collect', service: string): Promise<Ha
   return module.handler;
 }
 
-/** Runs a handler, keeping the DynamoDB calls it made; rejections are returned, not thrown. */
-async function run(fn: 'scan' | 'collect', handler: Handler, event: unknown): Promise<unknown> {
-  // The simulated SSM keeps the world's clock; the handlers read the real one.
+/** Time left to the running invocation (the Lambda context's getRemainingTimeInMillis). */
+let remaining: () => number = () => 600_000;
+
+function lambdaContext(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => remaining(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const listings = () => world.sim.stats().apiCalls.ListCommandInvocations ?? 0;
+
+/** A deadline that is generous until `pages` more listing pages have been fetched, then none. */
+function afterPages(pages: number): () => number {
+  const start = listings();
+  return () => (listings() - start < pages ? 600_000 : 0);
+}
+
+const generous = () => 600_000;
+
+/** Which function sent each Invoke so far, in order. */
+const invokedBy: ('scan' | 'collect')[] = [];
+
+/** What the handlers asked Lambda to invoke, in order: who asked, the function named, the payload. */
+const invokes = () =>
+  lambda.commandCalls(InvokeCommand).map((call, index) => ({
+    by: invokedBy[index],
+    functionName: String(call.args[0].input.FunctionName),
+    payload: JSON.parse(new TextDecoder().decode(call.args[0].input.Payload as Uint8Array)) as Json,
+  }));
+
+/** Runs a handler, keeping the DynamoDB calls and Invokes it made; rejections are returned, not thrown. */
+async function run(fn: 'scan' | 'collect', handler: Handler, event: unknown, deadline = generous): Promise<unknown> {
+  // The simulated SSM keeps the world's clock; the handlers read Date (faked here, so that time can pass).
   world.clock.advance((Date.now() - world.clock.now().getTime()) / 1000);
+  remaining = deadline;
   const from = recorder.calls.length;
   try {
-    return await handler(event);
+    return await handler(event, lambdaContext(fn === 'collect' ? collectName() : 'Fleetscan-scan'));
   } catch (error) {
     return error;
   } finally {
     used[fn].push(...recorder.calls.slice(from));
+    while (invokedBy.length < lambda.commandCalls(InvokeCommand).length) invokedBy.push(fn);
   }
 }
 
@@ -139,20 +206,41 @@ const tableId = () =>
     ([, r]) => r.Type === 'AWS::DynamoDB::GlobalTable',
   )?.[0] ?? '';
 
+/* ---- what happened, kept for the assertions ---- */
+
+const responses: Record<string, Response[]> = {};
+const scanIds: string[] = [];
+let sweptWork: string[] = [];
+let halfCollected = '';
+
+const isJournalPage = (call: RecordedCall, page: number) => {
+  const item = call.body.Item as { pk?: { S?: string }; sk?: { S?: string } } | undefined;
+  return (
+    call.operation === 'PutItem' &&
+    String(item?.pk?.S).startsWith('JRNL#') &&
+    item?.sk?.S === `P#${String(page).padStart(6, '0')}`
+  );
+};
+
 beforeAll(async () => {
   synth = synthesized('default');
-  // Twelve fragmented nodes: two scans each remediate their budget of five. Remediations end every way they can.
-  const fleet = Fleet.build({ size: 40, seed: 11, mix: { fragmented: 12, 'delivery-timed-out': 1, failed: 1 } });
-  const fragmented = fleet.withBehaviour('fragmented');
-  for (const [position, node] of fragmented.entries()) {
+  // 120 nodes: three listing pages (50, 50, 20). Twelve are fragmented: scans remediate their budget of five, and
+  // the remediations end every way they can.
+  const fleet = Fleet.build({ size: 120, seed: 11, mix: { fragmented: 12, 'delivery-timed-out': 1, failed: 1 } });
+  for (const [position, node] of fleet.withBehaviour('fragmented').entries()) {
     node.remediationEffect = position % 4 === 1 ? 'no-effect' : position % 4 === 3 ? 'failed' : 'improved';
   }
-  world = await createWorld({ fleet });
+  world = await createWorld({
+    fleet,
+    config: { collection: { nodesPerCommand: 10_000, maxAttempts: MAX_ATTEMPTS, maxMinutes: 180 } },
+  });
   recorder = await DynamoRecorder.start(world.db.endpoint);
+  // Only Date is faked, and it runs on: the handlers' "now" may then jump ahead (an overdue scan, a lease ended).
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
 
   vi.resetModules();
   for (const [name, value] of Object.entries({
-    AWS_REGION: 'us-east-1',
+    AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: 'AKIDTEST',
     AWS_SECRET_ACCESS_KEY: 'test-secret',
     AWS_ENDPOINT_URL_SSM: world.sim.endpoint,
@@ -182,10 +270,25 @@ beforeAll(async () => {
 
   const scan = await coldStart('scan', 'fleetscan-scan');
   const collect = await coldStart('collect', 'fleetscan-collect');
-  const sweepPayloads = () =>
-    lambda
-      .commandCalls(InvokeCommand)
-      .map((call) => JSON.parse(new TextDecoder().decode(call.args[0].input.Payload as Uint8Array)));
+  const note = (label: string, response: unknown) => {
+    const list = responses[label] ?? [];
+    list.push(response instanceof Error ? { outcome: 'failed', status: response.name } : (response as Response));
+    responses[label] = list;
+  };
+  const startScan = async () => {
+    const response = (await run('scan', scan, { source: 'fleetscan.schedule' })) as { scanId: string };
+    scanIds.push(response.scanId);
+    return response.scanId;
+  };
+  const events = (scanId: string) => world.scanCompletionEvents(scanId);
+  let ran = 0;
+  /** Runs what the handlers asked Lambda to invoke since the last drain, and what those ask in turn. */
+  const drain = async (label: string, deadlines: (() => number)[] = []) => {
+    for (let next = invokes()[ran]; next !== undefined; next = invokes()[ran]) {
+      ran += 1;
+      note(label, await run('collect', collect, next.payload, deadlines.shift() ?? generous));
+    }
+  };
   const remediateCommands = async (scanId: string) => [
     ...new Set(
       (await world.deps.store.remediations.listScanRemediations(scanId)).flatMap((r) =>
@@ -194,31 +297,57 @@ beforeAll(async () => {
     ),
   ];
 
-  // 1. The schedule starts a scan (and sweeps: nothing is due yet); SSM's completion event collects it, remediates.
-  const first = (await run('scan', scan, { source: 'fleetscan.schedule' })) as { scanId: string };
-  await run('collect', collect, world.completionEvent(first.scanId));
-  // 2. The same event again (EventBridge delivers at least once).
-  await run('collect', collect, world.completionEvent(first.scanId));
-  // 3. Each remediate command's completion: outcomes measured, notified.
-  for (const commandId of await remediateCommands(first.scanId)) {
-    await run('collect', collect, world.completionEvent(commandId));
+  // 1. Scheduled (the sweep finds nothing due); its event collects one page and hands off; the successor lists the
+  //    other two and runs out of time sealing; sealing's own hand-off ends it.
+  const first = await startScan();
+  for (const event of await events(first)) note('first', await run('collect', collect, event, afterPages(1)));
+  await drain('first', [afterPages(2)]);
+  for (const event of await events(first)) note('duplicate', await run('collect', collect, event));
+  for (const commandId of await remediateCommands(first)) {
+    note('outcomes', await run('collect', collect, world.completionEvent(commandId)));
   }
-  // 4. A second scan whose collection dies before recording its remediate command, then is re-delivered; the
-  //    summary's publish fails once (SNS outage) and the sweep republishes it.
-  const second = (await run('scan', scan, { source: 'fleetscan.schedule' })) as { scanId: string };
+  await drain('outcomes');
+
+  // 2. Dies before recording its remediate command; re-delivered while SNS is down; the sweep republishes.
+  const second = await startScan();
+  await drain('second');
   recorder.failNext((call) => call.operation === 'PutItem' && JSON.stringify(call.body).includes('"CMD#'));
-  await run('collect', collect, world.completionEvent(second.scanId));
+  for (const event of await events(second)) note('second', await run('collect', collect, event));
   snsDown = true;
-  await run('collect', collect, world.completionEvent(second.scanId));
-  lambda.resetHistory();
-  await run('scan', scan, { source: 'fleetscan.schedule' });
-  for (const payload of sweepPayloads()) await run('collect', collect, payload);
-  for (const commandId of await remediateCommands(second.scanId)) {
-    await run('collect', collect, world.completionEvent(commandId));
+  for (const event of await events(second)) note('second', await run('collect', collect, event));
+  // (The second scan's remediate commands' events never come: the sweep collects them, step 4.)
+  const third = await startScan();
+  await drain('republish');
+
+  // 3. The third scan's second page fails to store on every attempt; past the limit its shard is given up.
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    recorder.failNext((call) => isJournalPage(call, 1));
+    for (const event of await events(third)) note('third', await run('collect', collect, event));
   }
-}, SYNTH_TEST_TIMEOUT_MS);
+  for (const event of await events(third)) note('third', await run('collect', collect, event));
+  await drain('third');
+
+  // 4. The fourth scan's event never comes; past its collectAfter (and the leases left by step 2's crash) the sweep
+  //    finds it, the second scan's remediate commands, its remediation that was sent but never recorded.
+  const fourth = await startScan();
+  await drain('fourth');
+  vi.setSystemTime(Date.now() + 25 * 60_000);
+  const swept = invokes().length;
+  await startScan();
+  sweptWork = invokes()
+    .slice(swept)
+    .map((invoke) => String(invoke.payload.kind));
+  await drain('swept');
+  expect((await world.deps.store.getScan(fourth))?.status).toBe('COMPLETED');
+
+  // 5. Half collected: its successor has not run yet (its Invoke is left undelivered).
+  halfCollected = scanIds.at(-1) ?? '';
+  for (const event of await events(halfCollected)) note('half', await run('collect', collect, event, afterPages(1)));
+  ran = invokes().length;
+}, 4 * SYNTH_TEST_TIMEOUT_MS);
 
 afterAll(async () => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
   await recorder?.close();
@@ -226,14 +355,64 @@ afterAll(async () => {
 });
 
 describe('Least privilege: the functions’ roles and the DynamoDB calls their code makes', () => {
-  it('ran the scenarios it claims: remediations sent and collected, a summary republished by the sweep', async () => {
-    const scans = await world.deps.store.listScans({ limit: 10 });
-    const remediations = await world.deps.store.listRemediations({ limit: 50 });
+  it('ran the scenarios it claims', async () => {
+    const [first, second, third, fourth] = await Promise.all(
+      scanIds.slice(0, 4).map((scanId) => world.deps.store.getScan(scanId)),
+    );
+    const remediations = await world.deps.store.listRemediations({ limit: 100 });
+    const status = (label: string) => (responses[label] ?? []).map((response) => response.status);
 
-    expect(scans.items.filter((s) => s.status === 'COMPLETED').length).toBeGreaterThanOrEqual(2);
-    expect(remediations.items.filter((r) => r.status === 'COMPLETED')).toHaveLength(10);
-    expect(new Set(remediations.items.map((r) => r.effect))).toEqual(new Set(['improved', 'no-effect', 'failed']));
-    expect(scans.items.every((s) => s.notification !== 'pending')).toBe(true);
+    // 1. handed off mid-listing, collected by the successor, sealing handed off and finished; the duplicate found
+    //    it finished.
+    expect(status('first')).toEqual(['handed-off', 'collected', 'already-completed']);
+    expect(first).toMatchObject({ status: 'COMPLETED', nodes: 120, sealed: true, notification: 'sent' });
+    expect(status('duplicate')).toEqual(['finished']);
+    // 2. the crash, then the SNS outage, then the sweep's republication.
+    expect(status('second')).toEqual(['ValidationException', 'InternalErrorException']);
+    expect(status('republish')).toEqual(['already-completed']);
+    expect(second).toMatchObject({ status: 'COMPLETED', notification: 'sent', sealed: true });
+    // 3. two failed attempts, then given up: INCOMPLETE, what was collected kept and sealed.
+    expect(status('third')).toEqual(['ValidationException', 'ValidationException', 'given-up']);
+    expect(third).toMatchObject({ status: 'INCOMPLETE', nodes: 50, sealed: true });
+    expect(third?.incompleteReason).toMatch(/collection gave up after 2 failed attempts/);
+    // 4. the sweep handed out the overdue shard, remediate commands, the second scan's unsent remediation.
+    expect(new Set(sweptWork)).toEqual(new Set(['gather', 'remediate', 'scan']));
+    expect(fourth).toMatchObject({ status: 'COMPLETED', nodes: 120 });
+    // 5. half collected, waiting for its successor.
+    expect(await world.deps.store.getScan(halfCollected)).toMatchObject({
+      status: 'RUNNING',
+      progress: { collected: 50, targeted: 120 },
+    });
+    expect(status('half')).toEqual(['handed-off']);
+    // Remediations sent and their outcomes collected, every way they end.
+    expect(remediations.items.filter((r) => r.status === 'COMPLETED').length).toBeGreaterThanOrEqual(8);
+    expect(new Set(remediations.items.flatMap((r) => (r.status === 'COMPLETED' ? [r.effect] : [])))).toEqual(
+      new Set(['improved', 'no-effect', 'failed']),
+    );
+  });
+
+  it('hands off by invoking exactly the function its role may invoke: itself', () => {
+    const handOffs = invokes().filter((invoke) => invoke.by === 'collect');
+    // Its statements on Lambda (they name ARNs by the pseudo parameters only), as IAM evaluates them.
+    const onLambda = roleStatements('fleetscan-collect').filter((statement) =>
+      [statement.Action].flat().some((action) => String(action).startsWith('lambda:')),
+    );
+    const statements = resolvedStatements(
+      { Statement: onLambda },
+      { account: ACCOUNT, region: REGION, partition: 'aws', refs: {}, attributes: {} },
+    );
+    const arn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+
+    // Mid-listing (with the lease handed over) and while sealing, at least.
+    expect(handOffs.filter((invoke) => invoke.payload.lease !== undefined).length).toBeGreaterThanOrEqual(2);
+    expect(handOffs.some((invoke) => invoke.payload.kind === 'scan')).toBe(true);
+    expect(new Set(invokes().map((invoke) => invoke.functionName))).toEqual(new Set([collectName()]));
+    for (const { functionName } of handOffs) {
+      const request = { principal: { arn: `arn:aws:iam::${ACCOUNT}:role/collect` }, context: {} };
+      expect(
+        evaluate(statements, { ...request, action: 'lambda:InvokeFunction', resource: arn(functionName) }, 'identity'),
+      ).toBe('Allow');
+    }
   });
 
   it.each([
@@ -290,8 +469,6 @@ describe('Least privilege: the functions’ roles and the DynamoDB calls their c
         return (directive?.Metrics ?? []).map((metric) => `${directive?.Namespace} ${metric.Name} ${dimensions}`);
       }),
     );
-    // The collector emits ScansIncomplete once INCOMPLETE scans exist (the lead's change; 0 on every completed scan).
-    const pending = new Set<string>([METRIC_NAMES.scansIncomplete]);
 
     expect(alarms.length).toBeGreaterThanOrEqual(6);
     for (const metric of alarms) {
@@ -299,14 +476,24 @@ describe('Least privilege: the functions’ roles and the DynamoDB calls their c
         .map((d) => `${d.Name}=${d.Value}`)
         .join(',');
       expect(dimensions).toBe(`${METRIC_SERVICE_DIMENSION}=fleetscan-collect`);
-      if (pending.has(String(metric.MetricName))) continue;
       expect(seen, String(metric.MetricName)).toContain(`${metric.Namespace} ${metric.MetricName} ${dimensions}`);
     }
+  });
+
+  it('PENDING (lib/runtime/finish.ts): a COMPLETED scan does not emit ScansIncomplete 0 yet', () => {
+    // The ScanIncomplete alarm treats missing data as breaching (a stopped job emits nothing), so every finished
+    // scan must emit ScansIncomplete: 1 when INCOMPLETE (it does), 0 when COMPLETED (not yet). When finish.ts
+    // emits it, this fails: delete this test, the alarm is then right as it stands.
+    const finished = emitted.filter((line) => METRIC_NAMES.scansCompleted in line);
+    const incomplete = emitted.filter((line) => line[METRIC_NAMES.scansIncomplete] === 1);
+
+    expect(finished.length).toBeGreaterThanOrEqual(3);
+    expect(incomplete).toHaveLength(1);
+    expect(finished.some((line) => METRIC_NAMES.scansIncomplete in line)).toBe(false);
   });
 });
 
 describe('Least privilege: the CLI’s managed policies and the DynamoDB calls the commands make', () => {
-  let db: LocalTable;
   let cli: DynamoRecorder;
   const io = () => {
     const out: string[] = [];
@@ -323,36 +510,40 @@ describe('Least privilege: the CLI’s managed policies and the DynamoDB calls t
   };
 
   beforeAll(async () => {
-    db = await startDynalite();
-    await seedHistory(db.store());
-    cli = await DynamoRecorder.start(db.endpoint);
+    cli = await DynamoRecorder.start(world.db.endpoint);
   });
 
   afterAll(async () => {
     await cli?.close();
-    await db?.stop();
   });
 
   async function command(args: string[]): Promise<RecordedCall[]> {
     const from = cli.calls.length;
     const { io: commandIo, out } = io();
     const code = await main(
-      [...args, '--endpoint', cli.endpoint, '--table', db.tableName, '--region', 'us-east-1'],
+      [...args, '--endpoint', cli.endpoint, '--table', world.db.tableName, '--region', REGION],
       commandIo,
     );
-    expect(code, out.join('')).toBe(0);
+    expect(code, `${args.join(' ')}: ${out.join('')}`).toBe(0);
     return cli.calls.slice(from);
   }
 
   it('reads the history with exactly what the read-only policy grants', async () => {
-    const newest = (await db.store().listScans({ limit: 1 })).items[0]?.scanId ?? '';
+    const [first, , third] = scanIds;
+    const node = world.sim.fleet.withBehaviour('fragmented')[0]?.instanceId ?? '';
     const calls = [
       ...(await command(['scans'])),
-      ...(await command(['scan', newest])),
-      ...(await command(['scan', newest.slice(0, 8)])),
-      ...(await command(['history', NODES.fragmenting])),
+      ...(await command(['scans', '--limit', '2'])),
+      // A sealed scan, whole (its records from the node history) and by a prefix of its id.
+      ...(await command(['scan', first ?? '', '--limit', '200'])),
+      ...(await command(['scan', (first ?? '').slice(0, 8)])),
+      // An INCOMPLETE scan, and one still being collected (its records from the journal).
+      ...(await command(['scan', third ?? '', '--json'])),
+      ...(await command(['scan', halfCollected, '--limit', '200'])),
+      ...(await command(['history', node])),
+      ...(await command(['history', node, '--since', '1h', '--json'])),
       ...(await command(['remediations'])),
-      ...(await command(['remediations', NODES.fragmenting])),
+      ...(await command(['remediations', node])),
     ];
     const { items, queries } = summarize(calls);
 
@@ -361,7 +552,8 @@ describe('Least privilege: the CLI’s managed policies and the DynamoDB calls t
   });
 
   it('clears a node with the read-only reads and the operator policy’s one write', async () => {
-    const calls = await command(['clear', NODES.fragmenting]);
+    const node = world.sim.fleet.withBehaviour('fragmented')[0]?.instanceId ?? '';
+    const calls = await command(['clear', node]);
     const { items, queries } = summarize(calls);
     const reads = declared(TABLE_ACCESS.historyReader);
 
