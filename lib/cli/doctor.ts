@@ -281,10 +281,12 @@ export async function lastScanChecks(
   reader: HistoryReader,
   options: { readonly config: FleetscanConfig; readonly judgeAge: boolean; readonly now: Date },
 ): Promise<Check[]> {
-  const [scan] = (await reader.listScans({ limit: 1 })).items;
-  if (scan === undefined) {
+  const [listed] = (await reader.listScans({ limit: 1 })).items;
+  if (listed === undefined) {
     return [fix('last scan', "no scan recorded yet — start one: 'fleetscan scan --now --wait'")];
   }
+  // A listing carries no progress (it is summed over the scan's shards): a running scan is read whole.
+  const scan = listed.status === 'RUNNING' ? ((await reader.getScan(listed.scanId)) ?? listed) : listed;
   const checks: Check[] = [];
   const id = scan.scanId.slice(0, 8);
   const when = `${id} ${age(scan.requestedAt, options.now)} ago`;

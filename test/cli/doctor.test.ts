@@ -10,17 +10,18 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { scanItem } from '../../lib/adapters/dynamo/codec.ts';
+import { scanItem, shardItem } from '../../lib/adapters/dynamo/codec.ts';
 import { iamActions, TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { type Check, lastScanChecks } from '../../lib/cli/doctor.ts';
 import { main } from '../../lib/cli/main.ts';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { CLI_ACTIONS, FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import type { HistoryReader, ScanRecord } from '../../lib/runtime/ports.ts';
+import { NO_TALLIES } from '../../lib/runtime/tallies.ts';
 
 const cloudformation = mockClient(CloudFormationClient);
 const lambda = mockClient(LambdaClient);
@@ -355,21 +356,43 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
       () => {
         // 20 minutes: not yet overdue for the schedule, but long past its own collectAfter + 30 minutes?
         const requested = new Date(Date.now() - 25 * 60_000);
-        dynamo.on(QueryCommand).resolves({
+        const stuck = scan({
+          status: 'RUNNING',
+          requestedAt: requested.toISOString(),
+          collectAfter: new Date(requested.getTime() - 10 * 60_000).toISOString(),
+        });
+        // The listing (byTime), then the scan itself and its one shard: 40 of 120 nodes collected.
+        dynamo.on(QueryCommand, { IndexName: 'byTime' }).resolves({ Items: [scanItem(stuck, 90)] });
+        dynamo.on(GetCommand).resolves({ Item: scanItem(stuck, 90) });
+        dynamo.on(QueryCommand, { IndexName: undefined }).resolves({
           Items: [
-            scanItem(
-              scan({
+            shardItem(
+              {
+                scanId: stuck.scanId,
+                shard: 0,
+                targets: { kind: 'tags', tags: [{ key: 'fleetscan', values: ['enabled'] }] },
+                commandId: stuck.commandId,
                 status: 'RUNNING',
-                requestedAt: requested.toISOString(),
-                collectAfter: new Date(requested.getTime() - 10 * 60_000).toISOString(),
-              }),
+                collectAfter: stuck.collectAfter,
+                page: 1,
+                nextToken: 'page-2',
+                listed: false,
+                tallies: { ...NO_TALLIES, nodes: 40, counts: { OK: 40, WARN: 0, CRITICAL: 0, ERROR: 0 } },
+                targeted: 120,
+                attempts: 1,
+                lastError: null,
+                reason: null,
+                leaseToken: null,
+                leaseUntil: null,
+              },
               90,
+              stuck.requestedAt,
             ),
           ],
         });
       },
       'last scan',
-      /^78de6bac 25 min ago is still RUNNING, due since .* UTC — see the collect function's errors and its dead-letter queue$/,
+      /^78de6bac 25 min ago is still RUNNING, due since .* UTC, 40\/120 nodes collected — see the collect function's errors and its dead-letter queue$/,
     ],
     [
       'the last scan reached no node',
@@ -508,7 +531,14 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
 });
 
 describe('doctor: the last scan, from the fields the collector fills', () => {
-  const reader = (record: ScanRecord) => ({ listScans: async () => ({ items: [record] }) }) as unknown as HistoryReader;
+  // As the store answers: a listing without progress, the scan itself with it.
+  const reader = (record: ScanRecord) => {
+    const { progress: _progress, ...listed } = record;
+    return {
+      listScans: async () => ({ items: [listed] }),
+      getScan: async (scanId: string) => (scanId === record.scanId ? record : null),
+    } as unknown as HistoryReader;
+  };
   const judge = (record: ScanRecord) =>
     lastScanChecks(reader(record), { config: DEFAULT_CONFIG, judgeAge: true, now: new Date() });
 
