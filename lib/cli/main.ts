@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   history: { summary: "one node's scans over time, with a trend line", load: () => import('./history.ts') },
   remediations: { summary: 'remediations and their measured effect', load: () => import('./remediations.ts') },
   clear: { summary: 'let fleetscan remediate a node it gave up on', load: () => import('./clear.ts') },
+  doctor: { summary: 'check the deployed stack works; print what to fix', load: () => import('./doctor.ts') },
 };
 
 function usage(): string {
@@ -45,7 +46,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   try {
     const module = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout(`${module.help}\n`);
+      io.stdout(`${module.helpFor?.(rest) ?? module.help}\n`);
       return 0;
     }
     return await module.run(rest, io);

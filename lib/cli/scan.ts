@@ -5,6 +5,7 @@ import { clean, painter } from './format.ts';
 import { parseCommand, readUpTo, SOURCE_HELP, withHistory } from './history-options.ts';
 import { type Io, useColor } from './io.ts';
 import { nodeRecordJson, renderScanHeader, renderScanNodes, scanJson, toJson } from './render.ts';
+import * as scanNow from './scan-now.ts';
 import { EXIT_FAILURE } from './table-source.ts';
 
 /** The OK nodes are read from the scan's full node list, problems included: in pages this large. */
@@ -14,6 +15,7 @@ const OK_PAGE_SIZE = 200;
 export const PREFIX_SEARCH_SCANS = 500;
 
 export const help = `usage: fleetscan scan SCAN_ID [--limit N] [--json] [--local | --table NAME | --stack NAME] [--region REGION]
+       fleetscan scan --now [--wait]      start a scan now ('fleetscan scan --now --help')
 
 One scan's nodes: the problems first — CRITICAL, then ERROR (no verdict), then WARN, the worst unusable index
 first within each — then the OK ones. SCAN_ID is the id 'fleetscan scans' prints (the gather command's id); a
@@ -48,7 +50,11 @@ async function resolveScan(reader: HistoryReader, id: string, label: string): Pr
   throw unknown;
 }
 
+/** `scan --now` starts a scan (lib/cli/scan-now.ts); without it, `scan SCAN_ID` shows one. */
+export const helpFor = (args: readonly string[]): string => (args.includes('--now') ? scanNow.help : help);
+
 export async function run(args: readonly string[], io: Io): Promise<number> {
+  if (args.includes('--now')) return scanNow.run(args, io);
   const command = parseCommand('scan', args, { positionals: ['SCAN_ID'], required: 1 });
   const id = command.positionals[0] ?? '';
   return withHistory(command, io, async (source) => {

@@ -15,12 +15,16 @@ import { DEFAULT_THRESHOLDS, type Thresholds } from '../core/policy.ts';
 import { REMEDIATION_ACTIONS, type RemediationAction } from '../core/report.ts';
 import { checkWindow, parseDays, parseWindow, type RemediationWindow, WindowError } from '../core/windows.ts';
 import { DEFAULT_STACK_NAME } from './contracts.ts';
-import type { FleetscanConfig, RemediationGuards, RemediationPolicy, TargetTag } from './types.ts';
+import { describeSeconds, ScheduleError, scheduleGaps } from './schedule.ts';
+import type { FleetscanConfig, OperationsSettings, RemediationGuards, RemediationPolicy, TargetTag } from './types.ts';
 
 export const CONTEXT_PREFIX = 'fleetscan:';
 
-/** Context keys that shape the deployment rather than the scanner; read by {@link stackNameFromContext}. */
-export const DEPLOYMENT_SETTINGS = ['stackName'] as const;
+/**
+ * Context keys that shape the deployment rather than the scanner; read by {@link stackNameFromContext} and
+ * {@link operationsFromContext}.
+ */
+export const DEPLOYMENT_SETTINGS = ['stackName', 'enabled', 'alarms', 'alarms.errorPercent'] as const;
 
 export const DEFAULT_CONFIG: FleetscanConfig = {
   schedule: 'rate(15 minutes)',
@@ -517,6 +521,7 @@ export function parseConfig(input: unknown, options: ParseConfigOptions = {}): F
   };
   checkGuards(config, prefix);
   checkSize(config, prefix);
+  checkScheduleLeavesTime(config, prefix);
   return config;
 }
 
@@ -638,4 +643,51 @@ export function stackNameFromContext(node: ContextSource): string {
     throw invalid(key, raw, 'cannot start with aws, amazon or amzn: SSM reserves those prefixes for document names');
   }
   return raw;
+}
+
+/* ---- operations (issue 11): the schedule switch, the alarms' settings, and the schedule/timeouts check ---- */
+
+export const DEFAULT_OPERATIONS: OperationsSettings = { enabled: true, alarmErrorPercent: 10 };
+
+/**
+ * A scan must be able to end before the next one starts: SSM may deliver a command up to deliveryTimeoutSeconds
+ * after it was sent, and the script may run executionTimeoutSeconds after that. A schedule whose shortest gap is
+ * shorter would start overlapping scans (each one's nodes judged against a state the other is still writing).
+ */
+function checkScheduleLeavesTime(config: FleetscanConfig, prefix: string): void {
+  let gaps: ReturnType<typeof scheduleGaps>;
+  try {
+    gaps = scheduleGaps(config.schedule);
+  } catch (error) {
+    if (!(error instanceof ScheduleError)) throw error;
+    throw invalid(`${prefix}schedule`, config.schedule, error.message, error);
+  }
+  const needed = config.deliveryTimeoutSeconds + config.executionTimeoutSeconds;
+  if (gaps === null || gaps.shortestSeconds >= needed) return;
+  throw new ConfigError(
+    `${prefix}schedule`,
+    config.schedule,
+    `${show(config.schedule)} starts a scan every ${describeSeconds(gaps.shortestSeconds)}, before the previous ` +
+      `one can end: ${prefix}deliveryTimeoutSeconds (${config.deliveryTimeoutSeconds}) + ` +
+      `${prefix}executionTimeoutSeconds (${config.executionTimeoutSeconds}) give a scan ` +
+      `${describeSeconds(needed)}; schedule scans at least that far apart, or lower those timeouts`,
+  );
+}
+
+/** `fleetscan:enabled` and `fleetscan:alarms.*` (a group or dotted keys; a dotted key wins). Throws {@link ConfigError}. */
+export function operationsFromContext(node: ContextSource): OperationsSettings {
+  const context = fleetscanContext(node);
+  const key = (path: string) => `${CONTEXT_PREFIX}${path}`;
+  const alarms = context.alarms === undefined ? {} : fromJsonText(context.alarms, key('alarms'));
+  if (!isRecord(alarms)) throw invalid(key('alarms'), context.alarms, 'is not an object of settings');
+  const unknown = Object.keys(alarms).find((name) => name !== 'errorPercent');
+  if (unknown !== undefined) throw unknownSetting(CONTEXT_PREFIX, `alarms.${unknown}`, alarms[unknown]);
+  const errorPercent = context['alarms.errorPercent'] ?? alarms.errorPercent;
+  return {
+    enabled: context.enabled === undefined ? DEFAULT_OPERATIONS.enabled : boolean(context.enabled, key('enabled')),
+    alarmErrorPercent:
+      errorPercent === undefined
+        ? DEFAULT_OPERATIONS.alarmErrorPercent
+        : integer(0, 100)(errorPercent, key('alarms.errorPercent')),
+  };
 }

@@ -22,13 +22,39 @@ export const OUTPUT_KEYS = {
   topicArn: 'TopicArn',
   gatherDocumentName: 'GatherDocumentName',
   remediateDocumentName: 'RemediateDocumentName',
+  /** `fleetscan scan --now` invokes it; `doctor` reads its configuration (FLEETSCAN_CONFIG). */
+  scanFunctionName: 'ScanFunctionName',
+  collectFunctionName: 'CollectFunctionName',
+  /** The EventBridge Scheduler schedule and its group (`doctor` checks it is enabled). */
+  scheduleName: 'ScheduleName',
+  scheduleGroupName: 'ScheduleGroupName',
+  dashboardName: 'DashboardName',
+  /** Every alarm of the stack, comma-separated (`doctor` reports their states). */
+  alarmNames: 'AlarmNames',
+  /** The managed policies to attach to CLI users (history, doctor) and to operators (clear, scan --now). */
+  readOnlyPolicyArn: 'ReadOnlyPolicyArn',
+  operatorPolicyArn: 'OperatorPolicyArn',
 } as const;
 
 /** The stack `cdk deploy` creates and the CLI looks for unless told otherwise (`fleetscan:stackName`, `--stack`). */
 export const DEFAULT_STACK_NAME = 'Fleetscan';
 
-/** The CloudWatch namespace of the Lambdas' EMF metrics. */
+/** The CloudWatch namespace of the Lambdas' EMF metrics (of the default stack: see {@link metricsNamespace}). */
 export const METRICS_NAMESPACE = 'Fleetscan';
+
+/**
+ * The namespace a stack's functions write their metrics to: `Fleetscan` for the default stack, `Fleetscan/<stack>`
+ * for a second copy (fleetscan:stackName), so that each stack's alarms and dashboard see only its own scans.
+ */
+export function metricsNamespace(stackName: string): string {
+  return stackName === DEFAULT_STACK_NAME ? METRICS_NAMESPACE : `${METRICS_NAMESPACE}/${stackName}`;
+}
+
+/**
+ * The one dimension of every fleetscan metric: Powertools Metrics adds `service` = POWERTOOLS_SERVICE_NAME (one value
+ * per function). Nothing else is a dimension — no node, no scan — so each metric name is one custom metric a month.
+ */
+export const METRIC_SERVICE_DIMENSION = 'service';
 
 /** The EMF metrics the Lambdas emit (alarms and the dashboard read the same names). */
 export const METRIC_NAMES = {
@@ -36,7 +62,10 @@ export const METRIC_NAMES = {
   commandsSwept: 'CommandsSwept',
   /** Per finished scan (emitted by the collection that finished it): 1 when it ended COMPLETED, else 0. */
   scansCompleted: 'ScansCompleted',
-  /** Per finished scan: 1 when it ended INCOMPLETE (collection gave up: retry or age limit), else 0. */
+  /**
+   * Per finished scan: 1 when it ended INCOMPLETE (collection gave up: retry or age limit), else 0. Every scan that
+   * ends gives the INCOMPLETE alarm a data point, so that its missing data can mean "no scan ended".
+   */
   scansIncomplete: 'ScansIncomplete',
   nodesScanned: 'NodesScanned',
   worstUnusableIndex: 'WorstUnusableIndex',
@@ -90,6 +119,39 @@ export const TERMINAL_COMMAND_STATUSES = ['Success', 'Failed', 'TimedOut', 'Canc
 export const EVENT_SOURCES = {
   schedule: 'fleetscan.schedule',
   sweep: 'fleetscan.sweep',
+  /** `fleetscan scan --now`: an operator's synchronous Invoke of the scan function. */
+  manual: 'fleetscan.manual',
+} as const;
+
+/**
+ * The collect function's structured log line for each non-OK node of a scan it collects (one line per node, its
+ * attributes as named here): what the dashboard's Logs Insights widget lists. Values come from the node record,
+ * sanitized as stored; `findings` is the record's first few finding codes.
+ */
+export const PROBLEM_NODE_LOG = {
+  message: 'problem node',
+  fields: ['scanId', 'nodeId', 'status', 'cause', 'worstUnusableIndex', 'findings', 'error'],
+} as const;
+
+/**
+ * The AWS API actions the CLI's deployment commands call besides the history table's (lib/adapters/table-access.ts
+ * declares those): the stack's managed policies grant exactly these, and the commands' tests compare them with
+ * the calls the commands make.
+ */
+export const CLI_ACTIONS = {
+  /** Every command that finds the deployment from the stack's outputs. */
+  findStack: ['cloudformation:DescribeStacks'],
+  /** `fleetscan doctor`, beyond the history reads of its last-scan check. */
+  doctor: [
+    'lambda:GetFunctionConfiguration',
+    'scheduler:GetSchedule',
+    'ssm:DescribeInstanceInformation',
+    'ec2:DescribeInstances',
+    'cloudwatch:DescribeAlarms',
+    'sns:ListSubscriptionsByTopic',
+  ],
+  /** `fleetscan scan --now` (operators). */
+  scanNow: ['lambda:InvokeFunction'],
 } as const;
 
 /**

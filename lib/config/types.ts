@@ -89,3 +89,15 @@ export interface RemediationGuards {
   /** On the node: seconds to let the kernel settle after acting before buddyinfo is read again. @default 10 */
   readonly settleSeconds: number;
 }
+
+/* ---- operations: settings of the deployment itself, read at synth only (never handed to the Lambdas) ---- */
+
+export interface OperationsSettings {
+  /**
+   * Whether the schedule starts scans. false disables the schedule and keeps everything else — the table, the
+   * history, the alarms — and `fleetscan scan --now` still runs a scan. @default true
+   */
+  readonly enabled: boolean;
+  /** The error-share alarm fires when more than this percentage of a scan's nodes are ERROR. @default 10 */
+  readonly alarmErrorPercent: number;
+}

@@ -1,6 +1,6 @@
 import { App, type AppProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { configFromContext, stackNameFromContext } from '../config/config.ts';
+import { configFromContext, operationsFromContext, stackNameFromContext } from '../config/config.ts';
 import { FleetscanStack } from './fleetscan-stack.ts';
 
 /**
@@ -14,7 +14,8 @@ import { FleetscanStack } from './fleetscan-stack.ts';
 export function buildApp(props: AppProps = {}): { app: App; stack: FleetscanStack } {
   const app = new App(props);
   const config = configFromContext(app.node);
-  const stack = new FleetscanStack(app, stackNameFromContext(app.node), { config });
+  const operations = operationsFromContext(app.node);
+  const stack = new FleetscanStack(app, stackNameFromContext(app.node), { config, operations });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -8,14 +9,36 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { FUNCTION_ENV, METRICS_NAMESPACE } from '../config/contracts.ts';
+import type { TableAccess } from '../adapters/table-access.ts';
+import { FUNCTION_ENV, metricsNamespace } from '../config/contracts.ts';
 import type { FleetscanConfig, TargetTag } from '../config/types.ts';
 import type { CommandDocument } from './documents.ts';
 import { acknowledgeFinding } from './nag.ts';
+import { tableStatements } from './table-grants.ts';
 
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Lambda's limit on a function name given as a name (not an ARN): 64 characters of [a-zA-Z0-9-_]
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html, FunctionName).
+ */
+export const FUNCTION_NAME_MAX_CHARS = 64;
+
+/**
+ * The name of one of a stack's functions: `<stack>-<role>`, unique in the account and region as the stack's name
+ * is. A stack name too long for that (CloudFormation allows 128 characters) is cut and followed by a hash of the
+ * whole name, so two long stack names that share their first characters still name different functions.
+ */
+export function stackFunctionName(stackName: string, role: string): string {
+  if (Token.isUnresolved(stackName)) throw new Error(`a function name needs a literal stack name, not ${stackName}`);
+  const whole = `${stackName}-${role}`;
+  if (whole.length <= FUNCTION_NAME_MAX_CHARS) return whole;
+  const hash = createHash('sha256').update(stackName).digest('hex').slice(0, 8);
+  const room = FUNCTION_NAME_MAX_CHARS - role.length - hash.length - 2;
+  return `${stackName.slice(0, room)}-${hash}-${role}`;
+}
 
 export interface FleetscanFunctionProps {
   /** Handler file relative to the project root; it must export `handler`. */
@@ -29,6 +52,8 @@ export interface FleetscanFunctionProps {
   readonly memorySize?: number;
   /** Retries of a failed asynchronous invocation before it goes to the dead-letter queue. */
   readonly retryAttempts: number;
+  /** An explicit name ({@link stackFunctionName}), for a function whose own policy must name it. @default generated */
+  readonly functionName?: string;
 }
 
 /**
@@ -41,6 +66,10 @@ export class FleetscanFunction extends NodejsFunction {
   readonly dlq: Queue;
   /** The function's own role: acknowledgements of its policy's findings are made here. */
   readonly executionRole: Role;
+  /** POWERTOOLS_SERVICE_NAME: also the `service` dimension of every metric it emits. */
+  readonly serviceName: string;
+  /** The explicit name it was given, if any. */
+  private readonly explicitName: string | undefined;
 
   constructor(scope: Construct, id: string, props: FleetscanFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, { retention: LOG_RETENTION });
@@ -60,6 +89,7 @@ export class FleetscanFunction extends NodejsFunction {
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
       description: props.description,
+      ...(props.functionName === undefined ? {} : { functionName: props.functionName }),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -70,7 +100,7 @@ export class FleetscanFunction extends NodejsFunction {
       retryAttempts: props.retryAttempts,
       environment: {
         [FUNCTION_ENV.serviceName]: props.serviceName,
-        [FUNCTION_ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [FUNCTION_ENV.metricsNamespace]: metricsNamespace(Stack.of(scope).stackName),
         [FUNCTION_ENV.config]: JSON.stringify(props.config),
         // Stack traces point into the TypeScript sources rather than the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
@@ -89,17 +119,15 @@ export class FleetscanFunction extends NodejsFunction {
     });
     this.dlq = dlq;
     this.executionRole = role;
+    this.serviceName = props.serviceName;
+    this.explicitName = props.functionName;
     logGroup.grantWrite(role);
   }
 
-  bindTable(table: TableV2): void {
-    table.grantReadWriteData(this);
+  /** TABLE_NAME, and exactly the DynamoDB actions `access` declares (lib/adapters/table-access.ts). */
+  bindTable(table: TableV2, access: TableAccess): void {
+    for (const statement of tableStatements(table, access)) this.addToRolePolicy(statement);
     this.addEnvironment(FUNCTION_ENV.tableName, table.tableName);
-    acknowledgeFinding(
-      this.executionRole,
-      `AwsSolutions-IAM5[Resource::${arnInFinding(table)}/index/*]`,
-      'The store queries the history table’s own global secondary indexes (table-schema.ts); no other table is reachable.',
-    );
   }
 
   /** TOPIC_ARN; `publish` also grants sns:Publish and the use of the topic's key. */
@@ -159,6 +187,30 @@ export class FleetscanFunction extends NodejsFunction {
         actions: ['ssm:SendCommand'],
         resources: nodeArns(this),
         conditions: { StringEquals: { [`ssm:resourceTag/${tag.key}`]: tag.value } },
+      }),
+    );
+  }
+
+  /**
+   * lambda:InvokeFunction on this very function, unqualified, and nothing else: a collection running out of time
+   * hands its work to a fresh invocation of the function it runs in (lambdas/collect/handler.ts invokes
+   * AWS_LAMBDA_FUNCTION_NAME, which Lambda sets to this name). The ARN is built from the explicit name: the
+   * function's own ARN attribute would make a cycle (the function depends on its role's policy).
+   */
+  allowSelfInvoke(): void {
+    if (this.explicitName === undefined) throw new Error(`${this.node.path}: invoking itself needs an explicit name`);
+    this.addToRolePolicy(
+      new PolicyStatement({
+        sid: 'HandOffToItself',
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: this.explicitName,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
       }),
     );
   }

@@ -8,10 +8,11 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { TABLE_ACCESS } from '../adapters/table-access.ts';
 import { COMMAND_STATUS_DETAIL_TYPE, EVENT_SOURCES, TERMINAL_COMMAND_STATUSES } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import type { FleetscanDocuments } from './documents.ts';
-import { arnInFinding, FleetscanFunction } from './function.ts';
+import { arnInFinding, FleetscanFunction, stackFunctionName } from './function.ts';
 import { acknowledgeFinding } from './nag.ts';
 
 export interface ScannerProps {
@@ -19,6 +20,8 @@ export interface ScannerProps {
   readonly documents: FleetscanDocuments;
   readonly table: TableV2;
   readonly topic: ITopic;
+  /** Whether the schedule starts scans (fleetscan:enabled). */
+  readonly enabled: boolean;
 }
 
 /**
@@ -46,8 +49,11 @@ export class Scanner extends Construct {
       memorySize: 512,
       // Collection is idempotent (conditional writes), so a retry only costs time.
       retryAttempts: 2,
+      // Named, so that its own policy can name it: it invokes itself to hand off (allowSelfInvoke).
+      functionName: stackFunctionName(Stack.of(this).stackName, 'collect'),
     });
-    this.collect.bindTable(table);
+    this.collect.allowSelfInvoke();
+    this.collect.bindTable(table, TABLE_ACCESS.collectFunction);
     this.collect.bindTopic(topic, 'publish');
     this.collect.bindDocuments(documents, documents.remediate, config.targets);
     this.collect.denySendToOptedOut(config.remediation.optOutTag);
@@ -62,7 +68,7 @@ export class Scanner extends Construct {
       // A retry could send a second gather command in the same period; the next schedule tick is the retry.
       retryAttempts: 0,
     });
-    this.scan.bindTable(table);
+    this.scan.bindTable(table, TABLE_ACCESS.scanFunction);
     this.scan.bindTopic(topic, 'reference');
     this.scan.bindDocuments(documents, documents.gather, config.targets);
     this.scan.bindCollector(this.collect);
@@ -91,6 +97,7 @@ export class Scanner extends Construct {
     );
     this.schedule = new Schedule(this, 'Schedule', {
       description: 'fleetscan: starts a scan',
+      enabled: props.enabled,
       schedule: ScheduleExpression.expression(config.schedule),
       target: new LambdaInvoke(this.scan, {
         input: ScheduleTargetInput.fromObject({

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../lib/config/config.ts';
 import { FUNCTION_ENV } from '../../lib/config/contracts.ts';
 import { buildApp } from '../../lib/infra/app.ts';
-import { cdkJsonContext, outdir, removeOutdirs, type Synthesized, synthesize } from './support.ts';
+import {
+  cdkJsonContext,
+  outdir,
+  removeOutdirs,
+  SYNTH_TEST_TIMEOUT_MS,
+  type Synthesized,
+  synthesized,
+} from './support.ts';
 
 afterAll(removeOutdirs);
 
@@ -30,13 +37,13 @@ let synth: Synthesized;
 let template: Template;
 
 beforeAll(() => {
-  synth = synthesize('config', CONTEXT, false);
+  synth = synthesized('staging', { context: CONTEXT });
   template = Template.fromJSON(synth.template);
-});
+}, SYNTH_TEST_TIMEOUT_MS);
 
 describe('Stack: configured through context', () => {
   it('names the stack and both documents after fleetscan:stackName', () => {
-    expect(synth.stack.stackName).toBe('FleetscanStaging');
+    expect(synth.stackName).toBe('FleetscanStaging');
     template.hasResourceProperties('AWS::SSM::Document', { Name: 'FleetscanStaging-Gather' });
     template.hasResourceProperties('AWS::SSM::Document', { Name: 'FleetscanStaging-Remediate' });
     expect(synth.template.Outputs).toMatchObject({

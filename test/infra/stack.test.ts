@@ -5,15 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../../lib/adapters/dynamo/schema.ts';
+import { TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { DEFAULT_CONFIG, parseConfig } from '../../lib/config/config.ts';
 import { DOCUMENT_PATTERNS, FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import { REMEDIATION_ACTIONS } from '../../lib/core/report.ts';
 import { SCRIPTS } from '../../lib/infra/documents.ts';
-import { removeOutdirs, type Synthesized, synthesize } from './support.ts';
-
-afterAll(removeOutdirs);
+import { TOPIC_ACTIONS } from '../../lib/infra/notifications.ts';
+import { SYNTH_TEST_TIMEOUT_MS, type Synthesized, synthesized } from './support.ts';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -34,9 +34,9 @@ let synth: Synthesized;
 let template: Template;
 
 beforeAll(() => {
-  synth = synthesize('stack');
+  synth = synthesized('default');
   template = Template.fromJSON(synth.template);
-});
+}, SYNTH_TEST_TIMEOUT_MS);
 
 function resources(type: string): [string, Resource][] {
   const all = synth.template.Resources as Record<string, Resource>;
@@ -191,33 +191,46 @@ describe('Construct: HistoryTable', () => {
 });
 
 describe('Construct: Notifications', () => {
-  it('encrypts the topic with a rotated customer-managed key that CloudWatch alarms may use', () => {
+  it('encrypts the topic with a rotated customer-managed key', () => {
     const [keyId, key] = only('AWS::KMS::Key');
     const [, topic] = only('AWS::SNS::Topic');
 
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
-    const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
-    expect(statements).toContainEqual(
-      expect.objectContaining({
-        Effect: 'Allow',
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      }),
-    );
   });
 
-  it('refuses publishing without TLS', () => {
-    const [topicId] = only('AWS::SNS::Topic');
+  it('lets the key be used by a service principal only under an aws:SourceAccount and aws:SourceArn condition', () => {
+    const [, key] = only('AWS::KMS::Key');
+    const statements = (key.Properties.KeyPolicy as { Statement: (Statement & { Principal: Json })[] }).Statement;
+    const forServices = statements.filter((statement) => 'Service' in statement.Principal);
 
-    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      Topics: [{ Ref: topicId }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+    expect(forServices.map((statement) => statement.Principal.Service)).toEqual(['cloudwatch.amazonaws.com']);
+    for (const statement of forServices) {
+      expect(statement.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+      expect(statement.Condition?.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+      expect(((statement.Condition?.ArnLike ?? {}) as Json)['aws:SourceArn']).toHaveLength(10);
+    }
+  });
+
+  it('refuses every topic action without TLS, not only Publish', () => {
+    const [topicId] = only('AWS::SNS::Topic');
+    const [, policy] = only('AWS::SNS::TopicPolicy');
+    const denies = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.filter(
+      (statement) => statement.Effect === 'Deny',
+    );
+
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    expect(denies).toEqual([
+      {
+        Sid: 'DenyWithoutTls',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: [...TOPIC_ACTIONS],
+        Resource: { Ref: topicId },
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
-    });
+    ]);
+    expect(TOPIC_ACTIONS).toHaveLength(11);
   });
 
   it('subscribes no e-mail address by default', () => {
@@ -280,7 +293,7 @@ describe('Construct: Scanner functions', () => {
   ])('bundles %s from %s, minified, with a source map, leaving the AWS SDK to the runtime', (service, entry) => {
     const [, fn] = functionWithService(service);
     const hash = ((fn.Code as Json).S3Key as string).replace(/\.zip$/, '');
-    const bundle = join(synth.assembly.directory, `asset.${hash}`);
+    const bundle = join(synth.directory, `asset.${hash}`);
     const code = readFileSync(join(bundle, 'index.mjs'), 'utf8');
     const map = JSON.parse(readFileSync(join(bundle, 'index.mjs.map'), 'utf8')) as { sources: string[] };
 
@@ -494,21 +507,40 @@ describe('Construct: least-privilege IAM', () => {
     ]);
     expect(allows(statements, 'ssm:ListTagsForResource').flatMap(resourcesOf)).toEqual([NODES[1]]);
     expect(allows(statements, 'sns:Publish').flatMap(resourcesOf)).toEqual([{ Ref: topicId }]);
-    expect(allows(statements, 'lambda:InvokeFunction')).toEqual([]);
+    // Invoking itself, to hand off: test/infra/collect-handoff.test.ts.
+    expect(allows(statements, 'lambda:InvokeFunction').flatMap(resourcesOf)).toHaveLength(1);
   });
 
-  it('gives both functions read/write on the table and its indexes, and nothing on other tables', () => {
+  it.each([
+    ['fleetscan-scan', TABLE_ACCESS.scanFunction],
+    ['fleetscan-collect', TABLE_ACCESS.collectFunction],
+  ])('gives %s exactly its declared table actions, Query only on the indexes it reads', (service, access) => {
     const [tableId] = only('AWS::DynamoDB::GlobalTable');
     const tableArn = { 'Fn::GetAtt': [tableId, 'Arn'] };
-    for (const service of ['fleetscan-scan', 'fleetscan-collect']) {
-      const [id] = functionWithService(service);
-      const statements = statementsOf(id);
-      for (const action of ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem']) {
-        expect(allows(statements, action).flatMap(resourcesOf), `${service} ${action}`).toEqual([
-          tableArn,
-          { 'Fn::Join': ['', [tableArn, '/index/*']] },
-        ]);
-      }
+    const [id] = functionWithService(service);
+    const statements = statementsOf(id).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    const byAction = (a: { action: string }, b: { action: string }) => a.action.localeCompare(b.action);
+    const granted = statements.flatMap((s) => actionsOf(s).map((action) => ({ action, resources: resourcesOf(s) })));
+    const index = (name: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${name}`]] });
+
+    expect(granted.sort(byAction)).toEqual(
+      [
+        ...access.items.map((action) => ({ action: `dynamodb:${action}`, resources: [tableArn] })),
+        {
+          action: 'dynamodb:Query',
+          resources: access.queries.map((target) => (target === 'table' ? tableArn : index(INDEXES[target].name))),
+        },
+      ].sort(byAction),
+    );
+    for (const action of [
+      'DeleteItem',
+      'Scan',
+      'ConditionCheckItem',
+      'DescribeStream',
+      'GetRecords',
+      'PartiQLSelect',
+    ]) {
+      expect(allows(statementsOf(id), `dynamodb:${action}`), action).toEqual([]);
     }
   });
 
@@ -520,7 +552,9 @@ describe('Construct: least-privilege IAM', () => {
 describe('Construct: Alarms', () => {
   it('alarms to the topic on any error of either function and any message in a dead-letter queue', () => {
     const [topicId] = only('AWS::SNS::Topic');
-    const alarms = resources('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const alarms = resources('AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace !== 'Fleetscan' && alarm.Metrics === undefined);
     const watched = alarms.map((alarm) => `${alarm.Namespace} ${alarm.MetricName}`).sort();
 
     expect(watched).toEqual([
@@ -546,23 +580,35 @@ describe('Stack: Fleetscan', () => {
   it('outputs what the CLI reads from DescribeStacks', () => {
     const [tableId] = only('AWS::DynamoDB::GlobalTable');
     const [topicId] = only('AWS::SNS::Topic');
+    const [scanId] = functionWithService('fleetscan-scan');
+    const [collectId] = functionWithService('fleetscan-collect');
+    const [scheduleId] = only('AWS::Scheduler::Schedule');
+    const [dashboardId] = only('AWS::CloudWatch::Dashboard');
+    const alarmIds = resources('AWS::CloudWatch::Alarm').map(([id]) => ({ Ref: id }));
+    const policy = (kind: string) =>
+      only('AWS::IAM::ManagedPolicy', (resource) =>
+        JSON.stringify(resource.Properties.ManagedPolicyName).endsWith(`-${kind}"]]}`),
+      )[0];
 
     expect(synth.template.Outputs).toEqual({
       [OUTPUT_KEYS.tableName]: { Value: { Ref: tableId } },
       [OUTPUT_KEYS.topicArn]: { Value: { Ref: topicId } },
       [OUTPUT_KEYS.gatherDocumentName]: { Value: 'Fleetscan-Gather' },
       [OUTPUT_KEYS.remediateDocumentName]: { Value: 'Fleetscan-Remediate' },
+      [OUTPUT_KEYS.scanFunctionName]: { Value: { Ref: scanId } },
+      [OUTPUT_KEYS.collectFunctionName]: { Value: { Ref: collectId } },
+      [OUTPUT_KEYS.scheduleName]: { Value: { Ref: scheduleId } },
+      [OUTPUT_KEYS.scheduleGroupName]: { Value: 'default' },
+      [OUTPUT_KEYS.dashboardName]: { Value: { Ref: dashboardId } },
+      [OUTPUT_KEYS.alarmNames]: { Value: { 'Fn::Join': [',', alarmIds] } },
+      [OUTPUT_KEYS.readOnlyPolicyArn]: { Value: { Ref: policy('ReadOnly') } },
+      [OUTPUT_KEYS.operatorPolicyArn]: { Value: { Ref: policy('Operator') } },
     });
-    expect(Object.values(OUTPUT_KEYS)).toEqual([
-      'TableName',
-      'TopicArn',
-      'GatherDocumentName',
-      'RemediateDocumentName',
-    ]);
+    expect(Object.keys(synth.template.Outputs as Json)).toEqual(Object.values(OUTPUT_KEYS));
   });
 
   it('is environment-agnostic: no region and no account number in the template', () => {
-    expect(synth.stack.stackName).toBe('Fleetscan');
+    expect(synth.stackName).toBe('Fleetscan');
     expect(synth.templateText).not.toContain('us-east-1');
     expect(synth.templateText).not.toMatch(/(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])/);
     expect(synth.templateText).toContain('"Ref": "AWS::Region"');
@@ -575,9 +621,11 @@ describe('Stack: Fleetscan', () => {
     }
 
     expect(counts).toEqual({
-      'AWS::CloudWatch::Alarm': 5,
+      'AWS::CloudWatch::Alarm': 10,
+      'AWS::CloudWatch::Dashboard': 1,
       'AWS::DynamoDB::GlobalTable': 1,
       'AWS::Events::Rule': 1,
+      'AWS::IAM::ManagedPolicy': 2,
       'AWS::IAM::Policy': 3,
       'AWS::IAM::Role': 3,
       'AWS::KMS::Key': 1,
@@ -611,7 +659,7 @@ interface ValidationReport {
 
 describe('cdk-nag: AwsSolutionsChecks on the real stack', () => {
   const report = () =>
-    JSON.parse(readFileSync(join(synth.assembly.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
+    JSON.parse(readFileSync(join(synth.directory, 'validation-report.json'), 'utf8')) as ValidationReport;
 
   it('leaves no unacknowledged finding, error or warning', () => {
     const nag = report().pluginReports.filter((plugin) => plugin.pluginName === 'AwsSolutions');
@@ -624,22 +672,24 @@ describe('cdk-nag: AwsSolutionsChecks on the real stack', () => {
   it('acknowledges exactly these findings, each where it occurs and with a specific reason', () => {
     const suppressed = report().pluginReports.flatMap((plugin) => plugin.suppressedViolations ?? []);
     const found = suppressed.map((finding) => `${finding.acknowledgedAt} ${finding.ruleName}`).sort();
-    const [tableId] = only('AWS::DynamoDB::GlobalTable');
     const [scanId] = functionWithService('fleetscan-scan');
     const [collectId] = functionWithService('fleetscan-collect');
     const instances = 'arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*';
     const managed = 'arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*';
 
+    const stackArn = 'arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/Fleetscan/*';
+
     expect(found).toEqual(
       [
+        `Fleetscan/CliPolicies/Operator AwsSolutions-IAM5[Resource::${stackArn}]`,
+        'Fleetscan/CliPolicies/ReadOnly AwsSolutions-IAM5[Resource::*]',
+        `Fleetscan/CliPolicies/ReadOnly AwsSolutions-IAM5[Resource::${stackArn}]`,
         `Fleetscan/Scanner/CollectRole AwsSolutions-IAM5[Action::kms:GenerateDataKey*]`,
         `Fleetscan/Scanner/CollectRole AwsSolutions-IAM5[Resource::*]`,
-        `Fleetscan/Scanner/CollectRole AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
         `Fleetscan/Scanner/CollectRole AwsSolutions-IAM5[Resource::${instances}]`,
         `Fleetscan/Scanner/CollectRole AwsSolutions-IAM5[Resource::${managed}]`,
         'Fleetscan/Scanner/DeliveryDlq AwsSolutions-SQS3',
         `Fleetscan/Scanner/ScanRole AwsSolutions-IAM5[Resource::<${collectId}.Arn>:*]`,
-        `Fleetscan/Scanner/ScanRole AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
         `Fleetscan/Scanner/ScanRole AwsSolutions-IAM5[Resource::${instances}]`,
         `Fleetscan/Scanner/ScanRole AwsSolutions-IAM5[Resource::${managed}]`,
         `Fleetscan/Scanner/ScheduleRole AwsSolutions-IAM5[Resource::<${scanId}.Arn>:*]`,
