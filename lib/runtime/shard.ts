@@ -19,6 +19,7 @@
  * skips the nodes already stored.
  */
 import { randomUUID } from 'node:crypto';
+import { PROBLEM_NODE_LOG } from '../config/contracts.ts';
 import type { FleetscanConfig } from '../config/types.ts';
 import { evaluate, type Verdict } from '../core/policy.ts';
 import { type CounterRates, counterRates, sampleOf } from '../core/rates.ts';
@@ -423,6 +424,8 @@ async function walk(
         changes: judged.changes.filter((change) => kept.has(`${change.nodeId}|${change.status}`)),
       });
       for (const { record } of stored) seen?.add(record.nodeId);
+      // One log line per problem node, once: by the attempt that stored the page (the dashboard lists them).
+      if (ours) logProblemNodes(deps, stored);
       page += 1;
       pages += 1;
       nodes += stored.length;
@@ -453,4 +456,24 @@ async function walk(
     nodes,
     scan: await finishScan(deps, config, scan.scanId, { deadline }),
   };
+}
+
+/** Finding codes a problem-node log line carries (a record may hold dozens). */
+const LOGGED_FINDINGS = 5;
+
+function logProblemNodes(deps: Pick<RuntimeDeps, 'logger'>, stored: readonly StoredRecord[]): void {
+  if (deps.logger === undefined) return;
+  for (const { record } of stored) {
+    if (record.status === 'OK') continue;
+    const line: Record<(typeof PROBLEM_NODE_LOG.fields)[number], unknown> = {
+      scanId: record.scanId,
+      nodeId: record.nodeId,
+      status: record.status,
+      cause: record.cause,
+      worstUnusableIndex: record.worstUnusableIndex,
+      findings: record.findings.slice(0, LOGGED_FINDINGS).map((finding) => finding.split('@')[0]),
+      error: record.error,
+    };
+    deps.logger.info(PROBLEM_NODE_LOG.message, line);
+  }
 }

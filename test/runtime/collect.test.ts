@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { keys } from '../../lib/adapters/dynamo/schema.ts';
+import { PROBLEM_NODE_LOG } from '../../lib/config/contracts.ts';
 import type { FleetscanConfig } from '../../lib/config/types.ts';
 import { isSanitized } from '../../lib/core/sanitize.ts';
 import { LocalWorkQueue } from '../../lib/local/work-queue.ts';
@@ -559,6 +560,35 @@ describe('notifications are for news', () => {
     h.clock.set(new Date('2025-03-02T02:30:00.000Z'));
     await scanAndCollect(config);
     expect(remediatedNodeIds()).toEqual(['i-frag']);
+  });
+});
+
+describe('problem-node log lines', () => {
+  it('logs each non-OK node once, with the fields the dashboard queries, even when the page is collected twice', async () => {
+    const lines: { message: string; attributes?: Record<string, unknown> }[] = [];
+    const logger = {
+      info: (message: string, attributes?: Record<string, unknown>) => lines.push({ message, attributes }),
+      warn: () => {},
+      error: () => {},
+    };
+    const config = testConfig();
+    h.fleet.add('i-fine', { numa: [HEALTHY] });
+    h.fleet.add('i-bad', { numa: [FRAGMENTED], tags: { fleetscan: 'enabled', 'fleetscan:remediate': 'false' } });
+    h.fleet.add('i-broken', { gather: () => ({ output: 'garbage', state: 'Failed', responseCode: 1 }) });
+    const deps = { ...h.deps, logger };
+    const { scan } = await scanAndCollect(config, deps);
+    await collect(deps, config, { kind: 'gather', commandId: scan.commandId });
+    const problems = lines.filter((line) => line.message === PROBLEM_NODE_LOG.message);
+    expect(problems.map((line) => line.attributes?.nodeId).sort()).toEqual(['i-bad', 'i-broken']);
+    for (const line of problems)
+      expect(Object.keys(line.attributes ?? {}).sort()).toEqual([...PROBLEM_NODE_LOG.fields].sort());
+    expect(problems.find((line) => line.attributes?.nodeId === 'i-bad')?.attributes).toMatchObject({
+      scanId: scan.scanId,
+      status: 'CRITICAL',
+      cause: 'fragmentation',
+      worstUnusableIndex: 1000,
+      error: null,
+    });
   });
 });
 
