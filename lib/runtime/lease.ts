@@ -6,7 +6,8 @@
  * so a holder cannot still act once 15 minutes have passed since it took the lease. Five more minutes cover a
  * command sent at the holder's last moment showing up in SSM's listings (eventual consistency) and the clocks of
  * two invocations disagreeing. Leases are taken and checked with conditional writes; nothing waits for one to
- * end: the item carries a due entry at the lease's end, so the sweep comes back for it (table-schema.ts).
+ * end: the item carries a due entry at the lease's end, so the sweep comes back for it (the `due` index of
+ * lib/adapters/dynamo/schema.ts).
  *
  * Local mode (`fleetscan demo`) runs one collection at a time in one process, so no lease there is ever contended.
  */

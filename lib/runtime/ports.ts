@@ -1,6 +1,6 @@
 /**
  * The small interfaces the runtime's plain modules (scan, collect, remediate, notify) take as arguments.
- * AWS adapters (lib/adapters/ssm.ts, dynamo-store.ts, sns.ts, ec2-tags.ts) implement them for the Lambdas;
+ * AWS adapters (lib/adapters/ssm.ts, dynamo/history.ts, sns.ts, ec2-tags.ts) implement them for the Lambdas;
  * local adapters (lib/local/) implement them for `fleetscan demo`. No module above this line knows which.
  */
 import type { Cause, Level } from '../core/policy.ts';
