@@ -97,8 +97,14 @@ export class DynamoHistory implements HistoryStores, HistoryReader {
     return this.states.getNodeStates(nodeIds);
   }
 
-  resolveNode(name: string): Promise<string[]> {
-    return this.records.resolveNode(name);
+  /**
+   * The nodes a name stands for: an instance id as it is; else the nodes that reported it as their host name; else,
+   * when fleetscan knows a node by that id (a replayed or on-premises node's id of another shape), that node.
+   */
+  async resolveNode(name: string): Promise<string[]> {
+    const found = await this.records.resolveNode(name);
+    if (found.length > 0) return found;
+    return (await this.states.getNodeState(name)) === null ? [] : [name];
   }
 
   /** Operator action (`fleetscan clear`): unblocks a node and resets its no-effect streak. */

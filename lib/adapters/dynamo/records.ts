@@ -45,6 +45,8 @@ const MAX_BITS = 20;
 /** History items cached per store instance (previous-record lookups hit each bucket many times per scan). */
 const CACHE_ITEMS = 20_000;
 const ERROR_TEXT = 200;
+/** Records a journal item holds at most: one SSM listing page. */
+const JOURNAL_PAGE_RECORDS = 50;
 
 export interface DynamoRecordsOptions {
   /** The watched orders the collector judges (so stored counts give the indices back). @default [4, 6] */
@@ -511,7 +513,10 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     return { items: out };
   }
 
-  /** An unsealed scan's nodes, shard by shard and page by page; the cursor is {s, p, i}. */
+  /**
+   * An unsealed scan's nodes, shard by shard and page by page; the cursor is {s, p, i}. Journal items are read a few
+   * at a time (each holds a listing page, up to 50 records), so a page of nodes reads about what it returns.
+   */
   private async journalNodes(
     scan: ScanRecord,
     shards: number,
@@ -524,27 +529,34 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const out: NodeRecord[] = [];
     for (let shard = Number(position.s); shard < shards; shard += 1) {
       const from = shard === Number(position.s) ? String(position.p ?? '') : '';
-      const items = await this.table.all(
-        {
-          KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
-          ExpressionAttributeValues: {
-            ':pk': keys.journalPartition(scan.scanId, shard),
-            ...(from === '' ? {} : { ':from': from }),
-          },
+      const input = {
+        KeyConditionExpression: from === '' ? 'pk = :pk' : 'pk = :pk AND sk >= :from',
+        ExpressionAttributeValues: {
+          ':pk': keys.journalPartition(scan.scanId, shard),
+          ...(from === '' ? {} : { ':from': from }),
         },
-        (item) => item,
-      );
-      for (const item of items) {
-        const sk = String(item.sk);
-        const records = this.decode(item, ref).map((stored) => stored.record);
-        const skip = sk === from ? Number(position.i ?? 0) : 0;
-        for (let i = skip; i < records.length; i += 1) {
-          const record = records[i] as NodeRecord;
-          if (!keep(record)) continue;
-          if (out.length === limit) return { items: out, next: encodeCursor({ s: shard, p: sk, i }) };
-          out.push(record);
+      };
+      let next: string | undefined;
+      do {
+        const wanted = Math.ceil((limit - out.length) / JOURNAL_PAGE_RECORDS) + 1;
+        const page: Page<Item> = await this.table.page(
+          input,
+          next === undefined ? { limit: wanted } : { limit: wanted, cursor: next },
+          (item) => item,
+        );
+        for (const item of page.items) {
+          const sk = String(item.sk);
+          const records = this.decode(item, ref).map((stored) => stored.record);
+          const skip = sk === from ? Number(position.i ?? 0) : 0;
+          for (let i = skip; i < records.length; i += 1) {
+            const record = records[i] as NodeRecord;
+            if (!keep(record)) continue;
+            if (out.length === limit) return { items: out, next: encodeCursor({ s: shard, p: sk, i }) };
+            out.push(record);
+          }
         }
-      }
+        next = page.next;
+      } while (next !== undefined);
     }
     return { items: out };
   }

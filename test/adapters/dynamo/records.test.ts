@@ -228,6 +228,31 @@ describe('Records: sealing into the node history', () => {
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
   });
 
+  it('reads an unsealed scan from its journal, page by page across shards, each node once', async () => {
+    const s = scan('open', AT, { shards: 2, nodes: 170, status: 'RUNNING' });
+    await store.scans.createScan(s, []);
+    const ids = Array.from({ length: 170 }, (_, index) => `i-${String(index).padStart(17, '0')}`);
+    for (let page = 0; page < 3; page += 1) {
+      await store.records.putPage(
+        { scanId: 'open', at: AT, shard: 0, page },
+        ids.slice(page * 50, page * 50 + 50).map((id) => ({ record: record(id) })),
+      );
+    }
+    await store.records.putPage(
+      { scanId: 'open', at: AT, shard: 1, page: 0 },
+      ids.slice(150).map((id) => ({ record: record(id) })),
+    );
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listScanNodes('open', cursor === undefined ? { limit: 33 } : { limit: 33, cursor });
+      pages.push(page.items.map((entry) => entry.nodeId));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    expect(pages.map((page) => page.length)).toEqual([33, 33, 33, 33, 33, 5]);
+    expect(pages.flat()).toEqual(ids);
+  });
+
   it('resumes sealing where the deadline stopped it', async () => {
     const s = scan('slow', AT, { nodes: 1000 });
     const ids = Array.from({ length: 1000 }, (_, index) => `i-${String(index).padStart(17, '0')}`);
@@ -325,5 +350,15 @@ describe('Records: node names', () => {
     ]);
     expect(await store.resolveNode('ip-10-9-9-9.ec2.internal')).toEqual([]);
     expect(await store.resolveNode('i-0123456789abcdef0')).toEqual(['i-0123456789abcdef0']);
+    // A node id of another shape (a replayed node, an on-premises id) is taken once fleetscan knows that node.
+    expect(await store.resolveNode('web-1')).toEqual([]);
+    await store.states.recordVerdict({
+      nodeId: 'web-1',
+      scanId: 'n',
+      at: AT,
+      previousBreaches: 0,
+      consecutiveBreaches: 0,
+    });
+    expect(await store.resolveNode('web-1')).toEqual(['web-1']);
   });
 });
