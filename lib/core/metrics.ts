@@ -8,6 +8,11 @@ import type { ZoneCounts } from './buddyinfo.ts';
 /** The kernel's fragmentation index when a suitable block exists: the order-k request would succeed. */
 export const SUITABLE_BLOCK_EXISTS = -1000;
 
+/** An index in thousandths as the kernel's debugfs prints it: 998 → 0.998, −1000 → -1.000. */
+export function formatThousandths(thousandths: number): string {
+  return (thousandths / 1000).toFixed(3);
+}
+
 export interface ZoneMetrics {
   readonly node: number;
   readonly zone: string;

@@ -30,7 +30,7 @@ import {
   type DiagnosisThresholds,
 } from './diagnosis.ts';
 import { type KnownCaseMatch, matchKnownCases } from './known-cases.ts';
-import { contigInfo, fragmentationIndex, unusableFreeIndex } from './metrics.ts';
+import { contigInfo, formatThousandths, fragmentationIndex, unusableFreeIndex } from './metrics.ts';
 import type { CounterRates } from './rates.ts';
 import type { AllocFailures, Pagetypes } from './report.ts';
 
@@ -145,10 +145,6 @@ export function watchedZones(zones: readonly ZoneCounts[], thresholds: Threshold
   return present.has('DMA32') ? ['DMA32'] : [];
 }
 
-function pct(thousandths: number): string {
-  return (thousandths / 1000).toFixed(3);
-}
-
 function zoneFindings(zone: ZoneCounts, thresholds: Thresholds): Finding[] {
   const findings: Finding[] = [];
   for (const order of thresholds.orders) {
@@ -168,7 +164,7 @@ function zoneFindings(zone: ZoneCounts, thresholds: Thresholds): Finding[] {
         cause,
         ...where,
         ...indices,
-        message: `${at}: no free block of order ≥${order} (unusable ${pct(unusable)}, fragmentation index ${pct(frag)}: ${cause})`,
+        message: `${at}: no free block of order ≥${order} (unusable ${formatThousandths(unusable)}, fragmentation index ${formatThousandths(frag)}: ${cause})`,
       });
     } else if (suitable < thresholds.minSuitableBlocks) {
       const breach = unusable >= thresholds.criticalUnusableIndex;
@@ -178,7 +174,7 @@ function zoneFindings(zone: ZoneCounts, thresholds: Thresholds): Finding[] {
         cause: unusable >= thresholds.warnUnusableIndex ? 'fragmentation' : 'low-memory',
         ...where,
         ...indices,
-        message: `${at}: only ${suitable} free block${suitable === 1 ? '' : 's'} of order ≥${order} left (unusable ${pct(unusable)})`,
+        message: `${at}: only ${suitable} free block${suitable === 1 ? '' : 's'} of order ≥${order} left (unusable ${formatThousandths(unusable)})`,
       });
     } else if (unusable >= thresholds.warnUnusableIndex) {
       findings.push({
@@ -187,7 +183,7 @@ function zoneFindings(zone: ZoneCounts, thresholds: Thresholds): Finding[] {
         cause: 'fragmentation',
         ...where,
         ...indices,
-        message: `${at}: unusable free space index ${pct(unusable)} (${suitable} suitable blocks left)`,
+        message: `${at}: unusable free space index ${formatThousandths(unusable)} (${suitable} suitable blocks left)`,
       });
     }
   }

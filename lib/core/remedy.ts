@@ -15,7 +15,7 @@
  */
 import type { ZoneCounts } from './buddyinfo.ts';
 import { DEFAULT_DIAGNOSIS, type DiagnosisThresholds, zoneMobility } from './diagnosis.ts';
-import { contigInfo, mergeCounts, unusableFreeIndex } from './metrics.ts';
+import { contigInfo, formatThousandths, mergeCounts, unusableFreeIndex } from './metrics.ts';
 import { type Thresholds, type Verdict, watchedZones } from './policy.ts';
 import type { Pagetypes, RemediationAction, RemediationReport } from './report.ts';
 
@@ -187,8 +187,6 @@ function measured(report: RemediationReport, zones: readonly ZoneCounts[], thres
   return zones.filter((z) => watched.includes(z.zone) && (report.numaNode === null || z.node === report.numaNode));
 }
 
-const pct = (thousandths: number) => (thousandths / 1000).toFixed(3);
-
 /**
  * Judges one remediation from its report, on the watched order's suitable blocks AND unusable index together,
  * merged over the watched zones of the NUMA node acted on (all nodes for numa=all):
@@ -225,7 +223,7 @@ export function judgeEffect(report: RemediationReport, thresholds: Thresholds, o
   const fewerBlocks = a.suitableBlocks < b.suitableBlocks;
   const lowerIndex = a.unusableIndex < b.unusableIndex;
   const higherIndex = a.unusableIndex > b.unusableIndex;
-  const change = `order ${judged}: ${b.suitableBlocks} → ${a.suitableBlocks} blocks, unusable ${pct(b.unusableIndex)} → ${pct(a.unusableIndex)}`;
+  const change = `order ${judged}: ${b.suitableBlocks} → ${a.suitableBlocks} blocks, unusable ${formatThousandths(b.unusableIndex)} → ${formatThousandths(a.unusableIndex)}`;
   const judge = (effect: JudgedEffect, why: string): EffectJudgement => ({
     effect,
     countsAsNoEffect: effect === 'no-effect' || effect === 'worse',
