@@ -9,7 +9,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseConfig } from '../config/config.ts';
 import { DEFAULT_STACK_NAME, FUNCTION_ENV } from '../config/contracts.ts';
 import { describeSeconds, scheduleGaps } from '../config/schedule.ts';
@@ -17,44 +16,15 @@ import type { FleetscanConfig } from '../config/types.ts';
 import type { SimulatedFleet } from '../local/fleet.ts';
 import type { HistoryReader, ScanRecord } from '../runtime/ports.ts';
 import { describeTargets } from '../runtime/scan.ts';
+import { allFlags, commandSpec, DEFAULT_DATA_DIR } from './commands.ts';
 import { type DeployedStack, describeDeployedStack, SETTLED_STATUSES } from './deployed-stack.ts';
 import { CliError } from './errors.ts';
-import { clean, painter, utc } from './format.ts';
-import { type Io, useColor } from './io.ts';
-import { toJson } from './render.ts';
-import {
-  DEFAULT_DATA_DIR,
-  EXIT_FAILURE,
-  explainAwsError,
-  openHistory,
-  openLocalHistory,
-  quietSdk,
-  shortPath,
-} from './table-source.ts';
-
-export const help = `usage: fleetscan doctor [--stack NAME] [--region REGION] [--json]
-       fleetscan doctor --local [--data-dir DIR] [--json]
-
-Checks that the deployed fleetscan works and prints what to fix, one line each:
-  - the stack is deployed and settled, with the outputs the CLI reads
-  - the schedule is enabled (fleetscan:enabled)
-  - managed nodes carry the target tags: how many, which are offline or not Linux, and which running
-    instances carry the tags but are not managed by SSM (no agent, or no AmazonSSMManagedInstanceCore)
-  - the last scan's age and outcome
-  - remediation: dry run or live
-  - the alarms' states, and confirmed vs pending e-mail subscriptions
-
-options:
-  --stack NAME         the deployed stack (default: ${DEFAULT_STACK_NAME})
-  --region REGION      AWS region (default: the AWS SDK's chain: AWS_REGION, AWS_PROFILE's region)
-  --local              check the demo's data instead ('fleetscan demo' first)
-  --data-dir DIR       the demo's data directory (default: ${DEFAULT_DATA_DIR}; with --local)
-  --json               print {stack, region, checks: [{check, status, message}], problems}
-  -h, --help           this help
-
-Needs the stack's ReadOnly policy (its ReadOnlyPolicyArn output). Credentials come from the AWS SDK's chain.
-
-exit status: 0 nothing to fix, 1 something to fix (or the stack cannot be read), 2 usage`;
+import { clean, painter, plural, utc } from './format.ts';
+import type { Io } from './io.ts';
+import { parseFlags, stringFlag } from './kit/args.ts';
+import { isStructured, type OutputOptions, resolveOutput, structured } from './kit/output.ts';
+import { wrap } from './kit/text.ts';
+import { EXIT_FAILURE, explainAwsError, openHistory, openLocalHistory, quietSdk, shortPath } from './table-source.ts';
 
 export type CheckStatus = 'ok' | 'info' | 'fix';
 
@@ -70,10 +40,6 @@ const NAMED = 5;
 const ok = (check: string, message: string): Check => ({ check, status: 'ok', message });
 const info = (check: string, message: string): Check => ({ check, status: 'info', message });
 const fix = (check: string, message: string): Check => ({ check, status: 'fix', message });
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 /** `i-1, i-2, i-3 (+4 more)`. */
 function named(ids: readonly string[]): string {
@@ -458,7 +424,7 @@ interface DoctorOptions {
   readonly region?: string;
   readonly local: boolean;
   readonly dataDir: string;
-  readonly json: boolean;
+  readonly output: OutputOptions;
 }
 
 async function deployedChecks(options: DoctorOptions, io: Io): Promise<{ checks: Check[]; stack: DeployedStack }> {
@@ -578,54 +544,32 @@ async function localChecks(options: DoctorOptions): Promise<Check[]> {
   return checks;
 }
 
-function parse(args: readonly string[]): DoctorOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const parsed = parseArgs({
-      args: [...args],
-      options: {
-        stack: { type: 'string' },
-        region: { type: 'string' },
-        local: { type: 'boolean' },
-        'data-dir': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-    values = parsed.values;
-  } catch (error) {
-    const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
-    throw new CliError(`${clean(message, 200)} (see 'fleetscan doctor --help')`);
-  }
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    if (typeof value !== 'string') return undefined;
-    if (value.trim() === '') throw new CliError(`--${name} needs a value`);
-    return value;
-  };
-  const local = values.local === true;
-  if (local && (values.stack !== undefined || values.region !== undefined)) {
+function parse(args: readonly string[], io: Io): DoctorOptions {
+  const spec = commandSpec('doctor');
+  const { flags } = parseFlags(spec.name, args, allFlags(spec), spec.positionals);
+  const output = resolveOutput(flags, io, ['table', 'json', 'yaml']);
+  const local = flags.local === true;
+  if (local && (flags.stack !== undefined || flags.region !== undefined)) {
     throw new CliError(
-      `--local checks the demo's data: it cannot be combined with --${values.stack !== undefined ? 'stack' : 'region'}`,
+      `--local checks the demo's data: it cannot be combined with --${flags.stack !== undefined ? 'stack' : 'region'}`,
     );
   }
-  if (!local && values['data-dir'] !== undefined)
+  if (!local && flags['data-dir'] !== undefined)
     throw new CliError('--data-dir is for the local demo data: add --local');
-  const region = text('region');
+  const region = stringFlag(flags.region);
   return {
-    stack: text('stack') ?? DEFAULT_STACK_NAME,
+    stack: stringFlag(flags.stack) ?? DEFAULT_STACK_NAME,
     ...(region === undefined ? {} : { region }),
     local,
-    dataDir: path.resolve(text('data-dir') ?? DEFAULT_DATA_DIR),
-    json: values.json === true,
+    dataDir: path.resolve(stringFlag(flags['data-dir']) ?? DEFAULT_DATA_DIR),
+    output,
   };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok  ', info: 'info', fix: 'FIX ' };
 
 export async function run(args: readonly string[], io: Io): Promise<number> {
-  const options = parse(args);
+  const options = parse(args, io);
   quietSdk();
   let checks: Check[];
   let header: string;
@@ -642,11 +586,12 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     header = `fleetscan doctor: stack ${clean(stackName, 128)} in ${clean(region, 40)}`;
   }
   const problems = checks.filter((entry) => entry.status === 'fix').length;
-  if (options.json) {
-    io.stdout(toJson({ stack: stackName, region, local: options.local, checks, problems }));
+  const { format, width: columns } = options.output;
+  if (isStructured(format)) {
+    io.stdout(structured({ stack: stackName, region, local: options.local, checks, problems }, format));
     return problems > 0 ? EXIT_FAILURE : 0;
   }
-  const paint = painter(useColor(io));
+  const paint = painter(options.output.color);
   const width = Math.max(...checks.map((entry) => entry.check.length));
   const lines = [paint.bold(header)];
   for (const entry of checks) {
@@ -656,7 +601,11 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
         : entry.status === 'ok'
           ? MARK.ok
           : paint.dim(MARK.info);
-    lines.push(`${mark}  ${entry.check.padEnd(width)}  ${entry.message}`);
+    const lead = `${MARK.ok}  ${entry.check.padEnd(width)}  `;
+    // A message is read whole: on a narrow terminal it continues under itself rather than being cut.
+    const message = columns === null ? [entry.message] : wrap(entry.message, columns - lead.length, '');
+    lines.push(`${mark}  ${entry.check.padEnd(width)}  ${message[0] ?? ''}`);
+    for (const more of message.slice(1)) lines.push(`${' '.repeat(lead.length)}${more}`);
   }
   lines.push(
     problems === 0

@@ -1,7 +1,9 @@
 /**
- * Small text helpers the history commands share: index values as the kernel prints them, UTC times, a sparkline,
- * aligned columns that stay aligned when coloured, and the one way untrusted node text reaches the terminal.
+ * The CLI's one formatting kit: index values as the kernel prints them, UTC times, byte sizes, counts with their
+ * noun, a sparkline, colours, and the one way untrusted node text reaches the terminal. Tables are
+ * lib/cli/kit/table.ts; every command's output goes through these.
  */
+import { formatThousandths } from '../core/metrics.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import type { NodeStatus } from '../runtime/ports.ts';
 
@@ -12,16 +14,44 @@ export function clean(value: string | null | undefined, max = 120): string {
 
 /** Thousandths as the kernel's debugfs prints them: 0.998, -1.000; '-' when unknown. */
 export function ratio(thousandths: number | null | undefined): string {
-  if (thousandths === null || thousandths === undefined) return '-';
-  return (thousandths / 1000).toFixed(3);
+  return thousandths === null || thousandths === undefined ? '-' : formatThousandths(thousandths);
 }
 
-/** `2025-06-01 10:15:00` (UTC) from an ISO-8601 time; the input unchanged when it is not one. */
+/** `2025-06-01 10:15:00` (UTC) from an ISO-8601 time; the input (cleaned) when it is not one. */
 export function utc(iso: string | null | undefined): string {
   if (iso === null || iso === undefined) return '-';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return clean(iso, 40);
   return date.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** `1 node`, `3 nodes`; `irregular` for nouns whose plural is not noun + s. */
+export function plural(count: number, noun: string, irregular = `${noun}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : irregular}`;
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** Bytes in binary units with one decimal (4.0 KiB, 659.3 MiB); '?' when unknown. */
+export function bytes(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '?';
+  let scaled = value;
+  let unit = 0;
+  while (scaled >= 1024 && unit < BYTE_UNITS.length - 1) {
+    scaled /= 1024;
+    unit += 1;
+  }
+  return `${scaled.toFixed(unit === 0 ? 0 : 1)} ${BYTE_UNITS[unit]}`;
+}
+
+/** Kilobytes (as /proc/meminfo gives them) in binary units; '-' when unknown. */
+export function kib(kb: number | null | undefined): string {
+  return kb === null || kb === undefined ? '-' : bytes(kb * 1024);
+}
+
+/** A count, or '-' when unknown. */
+export function count(value: number | null | undefined): string {
+  return value === null || value === undefined ? '-' : String(value);
 }
 
 const BARS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
@@ -40,6 +70,14 @@ export function sparkline(values: readonly (number | null)[], max = 1000): strin
     .join('');
 }
 
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'] as const;
+
+/** A horizontal bar of `fraction` (0–1) of `width` columns, in eighths of a column. */
+export function bar(fraction: number, width: number): string {
+  const eighths = Math.round(Math.min(Math.max(fraction, 0), 1) * width * 8);
+  return `${'█'.repeat(Math.floor(eighths / 8))}${EIGHTHS[eighths % 8] ?? ''}`;
+}
+
 export interface Paint {
   status(status: NodeStatus | string, text?: string): string;
   dim(text: string): string;
@@ -51,10 +89,13 @@ const STATUS_COLOURS: Readonly<Record<string, string>> = {
   WARN: '33',
   CRITICAL: '31',
   ERROR: '35',
+  INCOMPLETE: '35',
   improved: '32',
   'no-effect': '33',
   failed: '31',
   'dry-run': '36',
+  skipped: '36',
+  deferred: '36',
 };
 
 export function painter(color: boolean): Paint {
@@ -65,48 +106,4 @@ export function painter(color: boolean): Paint {
     dim: (text) => wrap('2', text),
     bold: (text) => wrap('1', text),
   };
-}
-
-/** A cell: its plain text (what the width counts) and how to show it. */
-export interface Cell {
-  readonly text: string;
-  readonly show?: (padded: string) => string;
-  readonly right?: boolean;
-}
-
-export type CellInput = string | Cell;
-
-function cell(input: CellInput): Cell {
-  return typeof input === 'string' ? { text: input } : input;
-}
-
-/** Aligned columns, two spaces apart, the last column unpadded; colours applied after padding. */
-export function columns(rows: readonly (readonly CellInput[])[]): string[] {
-  const cells = rows.map((row) => row.map(cell));
-  const widths: number[] = [];
-  for (const row of cells) {
-    row.forEach((entry, index) => {
-      widths[index] = Math.max(widths[index] ?? 0, [...entry.text].length);
-    });
-  }
-  return cells.map((row) =>
-    row
-      .map((entry, index) => {
-        const width = widths[index] ?? 0;
-        const last = index === row.length - 1;
-        const fill = ' '.repeat(Math.max(0, width - [...entry.text].length));
-        const padded = entry.right ? `${fill}${entry.text}` : last ? entry.text : `${entry.text}${fill}`;
-        return entry.show ? entry.show(padded) : padded;
-      })
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-/** Byte counts in binary units (page sizes, memory). */
-export function kib(kb: number | null | undefined): string {
-  if (kb === null || kb === undefined) return '-';
-  if (kb >= 1024 * 1024) return `${(kb / 1024 / 1024).toFixed(1)} GiB`;
-  if (kb >= 1024) return `${(kb / 1024).toFixed(0)} MiB`;
-  return `${kb} KiB`;
 }

@@ -1,118 +1,85 @@
 /**
- * The flags every history command shares (where the history is, --json, --limit) and their parsing: node:util
- * parseArgs in strict mode, every mistake a usage error (exit 2) that names the flag.
+ * What the history commands share: parsing their declared flags (lib/cli/commands.ts) into where the history is,
+ * how to print, how many records and since when; paged reads; and opening and closing the history around the work.
  */
 import path from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { DEFAULT_STACK_NAME } from '../config/contracts.ts';
-import type { Page, PageRequest } from '../runtime/ports.ts';
+import type { Cause } from '../core/policy.ts';
+import type { NodeStatus, Page, PageRequest } from '../runtime/ports.ts';
+import {
+  allFlags,
+  CAUSES,
+  type CommandSpec,
+  DEFAULT_DATA_DIR,
+  DEFAULT_LIMIT,
+  MAX_LIMIT,
+  NODE_STATUSES,
+} from './commands.ts';
 import { CliError } from './errors.ts';
-import { clean } from './format.ts';
+import { type Paint, painter } from './format.ts';
 import type { Io } from './io.ts';
-import { DEFAULT_DATA_DIR, type HistorySource, openHistory, type SourceOptions } from './table-source.ts';
+import { notOneOf, type ParsedArgs, parseFlags, shown, stringFlag, wholeNumber } from './kit/args.ts';
+import { type OutputOptions, resolveOutput } from './kit/output.ts';
+import { parseSince } from './kit/since.ts';
+import { type HistorySource, openHistory, type SourceOptions } from './table-source.ts';
 
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 1000;
-
-export const SOURCE_HELP = `where the history is read from:
-  --local              the demo's embedded store (run 'fleetscan demo' first)
-  --data-dir DIR       the demo's data directory (default: ${DEFAULT_DATA_DIR}; with --local)
-  --table NAME         the history table (default: $FLEETSCAN_TABLE, else the stack's TableName output)
-  --stack NAME         the deployed stack to take the table from (default: ${DEFAULT_STACK_NAME})
-  --region REGION      AWS region (default: the AWS SDK's chain: AWS_REGION, AWS_PROFILE's region)
-Credentials come from the AWS SDK's standard chain (environment, profile, SSO, instance role).`;
-
-const SHARED = {
-  json: { type: 'boolean' },
-  limit: { type: 'string' },
-  local: { type: 'boolean' },
-  'data-dir': { type: 'string' },
-  table: { type: 'string' },
-  stack: { type: 'string' },
-  region: { type: 'string' },
-  // Advanced: a DynamoDB-compatible endpoint (dynalite in tests, DynamoDB Local).
-  endpoint: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-export interface ParsedCommand {
-  readonly positionals: string[];
-  readonly values: Record<string, string | boolean | undefined>;
-  readonly json: boolean;
-  readonly limit: number;
+export interface HistoryCommand extends ParsedArgs {
+  readonly output: OutputOptions;
+  readonly paint: Paint;
+  /** Records to show; null with --all. */
+  readonly limit: number | null;
+  /** --since as an ISO-8601 UTC time. */
+  readonly since?: string;
   readonly source: SourceOptions;
 }
 
-/** The first sentence of a parseArgs error (the rest is advice about '--' that does not apply here). */
-function usageMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return clean(message.split(/\.\s/)[0] ?? message, 200);
+/** A comma-separated flag whose items must each be one of `allowed`. */
+export function listFlag<T extends string>(flag: string, value: string | boolean | undefined, allowed: readonly T[]) {
+  if (typeof value !== 'string') return undefined;
+  const items = value.split(',').map((item) => item.trim());
+  for (const item of items) if (!allowed.includes(item as T)) throw notOneOf(`--${flag}`, item, allowed);
+  return [...new Set(items)] as T[];
 }
 
-export function parseLimit(value: string | undefined, fallback = DEFAULT_LIMIT): number {
-  if (value === undefined) return fallback;
-  const limit = Number(value);
-  if (!/^[0-9]+$/.test(value) || limit < 1 || limit > MAX_LIMIT) {
-    throw new CliError(`--limit: '${clean(value, 20)}' is not a whole number from 1 to ${MAX_LIMIT}`);
-  }
-  return limit;
+export function statusFilter(flags: ParsedArgs['flags']): NodeStatus[] | undefined {
+  return listFlag('status', flags.status, NODE_STATUSES);
 }
 
-export function parseCommand(
-  command: string,
-  args: readonly string[],
-  spec: { readonly positionals: readonly string[]; readonly required: number; readonly options?: Options },
-): ParsedCommand {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: { ...SHARED, ...spec.options },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw new CliError(`${usageMessage(error)} (see 'fleetscan ${command} --help')`, 2, { cause: error });
-  }
-  const { positionals } = parsed;
-  const values = parsed.values as Record<string, string | boolean | undefined>;
-  const usage = `usage: fleetscan ${command}${spec.positionals.map((name, index) => (index < spec.required ? ` ${name}` : ` [${name}]`)).join('')} [options]`;
-  if (positionals.length < spec.required) {
-    throw new CliError(`missing ${spec.positionals[positionals.length] ?? 'argument'} — ${usage}`);
-  }
-  if (positionals.length > spec.positionals.length) {
-    throw new CliError(`unexpected argument '${clean(positionals[spec.positionals.length], 60)}' — ${usage}`);
-  }
-  const local = values.local === true;
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    if (typeof value !== 'string') return undefined;
-    if (value.trim() === '') throw new CliError(`--${name} needs a value`);
-    return value;
-  };
+/** --cause as the reader's filter: `none` keeps nodes without a cause. */
+export function causeFilter(flags: ParsedArgs['flags']): (Cause | null)[] | undefined {
+  return listFlag('cause', flags.cause, CAUSES)?.map((cause) => (cause === 'none' ? null : cause));
+}
+
+export function parseHistoryCommand(spec: CommandSpec, args: readonly string[], io: Io): HistoryCommand {
+  const parsed = parseFlags(spec.name, args, allFlags(spec), spec.positionals);
+  const { flags } = parsed;
+  const output = resolveOutput(flags, io, spec.flags.find((flag) => flag.name === 'output')?.values);
+  const local = flags.local === true;
   if (local) {
-    const remote = ['table', 'stack', 'region', 'endpoint'].find((name) => values[name] !== undefined);
+    const remote = ['table', 'stack', 'region', 'endpoint'].find((name) => flags[name] !== undefined);
     if (remote !== undefined)
       throw new CliError(`--local reads the demo's store: it cannot be combined with --${remote}`);
-  } else if (values['data-dir'] !== undefined) {
+  } else if (flags['data-dir'] !== undefined) {
     throw new CliError('--data-dir is for the local demo data: add --local');
   }
-  const table = text('table');
-  const region = text('region');
-  const endpoint = text('endpoint');
+  const endpoint = stringFlag(flags.endpoint);
   if (endpoint !== undefined && !/^https?:\/\/\S+$/.test(endpoint)) {
-    throw new CliError(`--endpoint: '${clean(endpoint, 80)}' is not an http(s) URL`);
+    throw new CliError(`--endpoint: '${shown(endpoint, 80)}' is not an http(s) URL`);
   }
+  if (flags.all === true && flags.limit !== undefined) throw new CliError('--all and --limit: give one of them');
+  const table = stringFlag(flags.table);
+  const region = stringFlag(flags.region);
+  const since = stringFlag(flags.since);
   return {
-    positionals,
-    values,
-    json: values.json === true,
-    limit: parseLimit(text('limit')),
+    ...parsed,
+    output,
+    paint: painter(output.color),
+    limit: flags.all === true ? null : (wholeNumber('limit', flags.limit, 1, MAX_LIMIT) ?? DEFAULT_LIMIT),
+    ...(since === undefined ? {} : { since: parseSince(since, new Date()) }),
     source: {
       local,
-      dataDir: path.resolve(text('data-dir') ?? DEFAULT_DATA_DIR),
-      stack: text('stack') ?? DEFAULT_STACK_NAME,
+      dataDir: path.resolve(stringFlag(flags['data-dir']) ?? DEFAULT_DATA_DIR),
+      stack: stringFlag(flags.stack) ?? DEFAULT_STACK_NAME,
       ...(table === undefined ? {} : { table }),
       ...(region === undefined ? {} : { region }),
       ...(endpoint === undefined ? {} : { endpoint }),
@@ -121,14 +88,14 @@ export function parseCommand(
 }
 
 /**
- * Follows page cursors until `limit` items are read; `more` says whether the history has further ones. With a
- * filter, pages are read `pageSize` at a time (the filter may drop most of a page).
+ * Follows page cursors until `limit` items are read (every item when null); `more` says whether the history has
+ * further ones. With a filter, pages are read `pageSize` at a time (the filter may drop most of a page).
  */
 export async function readUpTo<T>(
   fetchPage: (page: PageRequest) => Promise<Page<T>>,
-  limit: number,
+  limit: number | null,
   keep: (item: T) => boolean = () => true,
-  pageSize: number = limit,
+  pageSize: number = limit ?? MAX_LIMIT,
 ): Promise<{ items: T[]; more: boolean }> {
   const items: T[] = [];
   let cursor: string | undefined;
@@ -137,17 +104,17 @@ export async function readUpTo<T>(
     const page = await fetchPage(cursor === undefined ? { limit: size } : { limit: size, cursor });
     for (const item of page.items) {
       if (!keep(item)) continue;
-      if (items.length === limit) return { items, more: true };
+      if (limit !== null && items.length === limit) return { items, more: true };
       items.push(item);
     }
     cursor = page.next;
-  } while (cursor !== undefined && items.length < limit);
+  } while (cursor !== undefined && (limit === null || items.length < limit));
   return { items, more: cursor !== undefined };
 }
 
 /** Opens the history, runs `work`, and always closes it (the local store holds a lock until then). */
 export async function withHistory<T>(
-  command: ParsedCommand,
+  command: HistoryCommand,
   io: Io,
   work: (source: HistorySource) => Promise<T>,
 ): Promise<T> {
@@ -157,4 +124,20 @@ export async function withHistory<T>(
   } finally {
     await source.close();
   }
+}
+
+/**
+ * The node ids a name a user typed means (instance id, managed-instance id, host name); a CliError naming the
+ * candidates when a host name is ambiguous. A name nothing matches is returned as it is (the caller says unknown).
+ */
+export async function resolveNodeName(source: HistorySource, name: string): Promise<string> {
+  const ids = await source.reader.resolveNode(name);
+  if (ids.length <= 1) return ids[0] ?? name;
+  throw new CliError(
+    `'${shown(name, 64)}' names ${ids.length} nodes in ${source.label}: ${ids
+      .slice(0, 5)
+      .map((id) => shown(id, 64))
+      .join(', ')}${ids.length > 5 ? ', …' : ''} — give the node id`,
+    1,
+  );
 }

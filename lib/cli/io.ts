@@ -17,9 +17,6 @@ export interface Io {
 }
 
 export interface CommandModule {
-  readonly help: string;
-  /** The help for these arguments, when a command's options change its usage (`scan --now`). */
-  readonly helpFor?: (args: readonly string[]) => string;
   run(args: readonly string[], io: Io): Promise<number>;
 }
 

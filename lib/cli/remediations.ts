@@ -1,59 +1,41 @@
-/** `fleetscan remediations [NODE_ID]`: what was done to which node, and what it measurably changed. */
-import { CliError } from './errors.ts';
-import { clean, painter } from './format.ts';
-import { parseCommand, readUpTo, SOURCE_HELP, withHistory } from './history-options.ts';
-import { type Io, useColor } from './io.ts';
-import { remediationJson, renderRemediations, toJson } from './render.ts';
-import { EXIT_FAILURE } from './table-source.ts';
-
-export const help = `usage: fleetscan remediations [NODE_ID] [--limit N] [--json] [--local | --table NAME | --stack NAME]
-
-Remediations, newest first — of one node when NODE_ID is given: the action (drop-caches, compact,
-compact-node with its NUMA node), whether it was a dry run, and its measured effect: the watched index that was
-worst before, its unusable free space index and suitable blocks before → after, read on the node itself.
-
-options:
-  --limit N            remediations to show (default: 20, at most 1000)
-  --json               print a JSON array of remediations (see the README, "Querying the history")
-  -h, --help           this help
-
-${SOURCE_HELP}
-
-exit status: 0 success, 1 unknown node or the history could not be read, 2 usage`;
+/** `fleetscan remediations [NODE]`: what was done to which node, and what it measurably changed. */
+import { commandSpec } from './commands.ts';
+import { clean, plural } from './format.ts';
+import { knownNode, unknownNode } from './history.ts';
+import { parseHistoryCommand, readUpTo, resolveNodeName, withHistory } from './history-options.ts';
+import type { Io } from './io.ts';
+import { emit } from './kit/emit.ts';
+import { remediationColumns } from './render/remediations.ts';
+import { remediationJson } from './views.ts';
 
 export async function run(args: readonly string[], io: Io): Promise<number> {
-  const command = parseCommand('remediations', args, { positionals: ['NODE_ID'], required: 0 });
-  const nodeId = command.positionals[0];
+  const command = parseHistoryCommand(commandSpec('remediations'), args, io);
+  const name = command.positionals[0];
+  const since = command.since;
   return withHistory(command, io, async (source) => {
+    const nodeId = name === undefined ? undefined : await resolveNodeName(source, name);
     const { items, more } = await readUpTo(
-      (page) => source.reader.listRemediations(nodeId === undefined ? page : { ...page, nodeId }),
+      (page) =>
+        source.reader.listRemediations({
+          ...page,
+          ...(nodeId === undefined ? {} : { nodeId }),
+          ...(since === undefined ? {} : { since }),
+        }),
       command.limit,
     );
-    if (items.length === 0 && nodeId !== undefined) {
-      const state = await source.reader.getNodeState(nodeId);
-      const seen = state !== null || (await source.reader.nodeHistory(nodeId, { limit: 1 })).items.length > 0;
-      if (!seen) {
-        throw new CliError(`unknown node '${clean(nodeId, 64)}': no scan in ${source.label} recorded it`, EXIT_FAILURE);
-      }
+    if (items.length === 0 && name !== undefined && nodeId !== undefined && !(await knownNode(source, nodeId))) {
+      throw unknownNode(name, source);
     }
-    if (command.json) {
-      io.stdout(toJson(items.map(remediationJson)));
-      return 0;
-    }
-    if (items.length === 0) {
-      const whose = nodeId === undefined ? '' : ` of node ${clean(nodeId, 64)}`;
-      io.stdout(`no remediations${whose} in ${source.label}\n`);
-      return 0;
-    }
-    const paint = painter(useColor(io));
-    const lines = renderRemediations(items, paint);
-    lines.push(
-      paint.dim(
-        `${items.length} remediation${items.length === 1 ? '' : 's'}, newest first` +
-          (more ? ' — more with --limit N' : ''),
-      ),
-    );
-    io.stdout(`${lines.join('\n')}\n`);
+    const whose = nodeId === undefined ? '' : ` of node ${clean(nodeId, 64)}`;
+    emit(io, command.output, command.paint, {
+      view: () => items.map(remediationJson),
+      columns: remediationColumns(command.paint),
+      rows: items,
+      empty: `no remediations${whose}${since === undefined ? '' : ` since ${since}`} in ${source.label}`,
+      below: [
+        `${plural(items.length, 'remediation')}${whose}, newest first${more ? ' — more with --limit N or --all' : ''}`,
+      ],
+    });
     return 0;
   });
 }

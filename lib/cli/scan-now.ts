@@ -5,35 +5,20 @@
  *
  * The Lambda client is loaded only here, and sends one attempt only: a retried Invoke could start a second scan.
  */
-import { parseArgs } from 'node:util';
 import { DEFAULT_STACK_NAME, EVENT_SOURCES } from '../config/contracts.ts';
 import type { ScanRecord } from '../runtime/ports.ts';
+import { SCAN_NOW } from './commands.ts';
 import { describeDeployedStack, requireOutputs } from './deployed-stack.ts';
 import { CliError } from './errors.ts';
 import { clean, painter } from './format.ts';
-import { type Io, useColor } from './io.ts';
-import { nodeRecordJson, renderScanHeader, renderScanNodes, scanJson, toJson } from './render.ts';
+import type { Io } from './io.ts';
+import { parseFlags, shown, stringFlag } from './kit/args.ts';
+import { emit } from './kit/emit.ts';
+import { isStructured, type OutputOptions, resolveOutput, structured } from './kit/output.ts';
+import { nodeRecordColumns } from './render/nodes.ts';
+import { renderScanHeader, SHORT_ID } from './render/scans.ts';
 import { EXIT_FAILURE, explainAwsError, explained, openHistory, quietSdk } from './table-source.ts';
-
-export const help = `usage: fleetscan scan --now [--wait] [--timeout DURATION] [--json] [--stack NAME] [--region REGION]
-
-Starts a scan now through the deployed scan function: it sends the gather document to the target nodes, exactly
-as the schedule does. Without --wait it prints the scan's id and returns.
-
-options:
-  --wait               follow the scan until it ends: nodes collected / targeted, then its summary and its
-                       problem nodes (what 'fleetscan scan SCAN_ID' prints)
-  --timeout DURATION   give up waiting after this long: 90s, 30m, 2h (default: until the scan is due for the
-                       sweep — delivery + execution timeout + 2 minutes — plus 15 minutes)
-  --json               print {scanId, status} (without --wait) or {scan, nodes} (with --wait)
-  --stack NAME         the deployed stack (default: ${DEFAULT_STACK_NAME})
-  --region REGION      AWS region (default: the AWS SDK's chain)
-  -h, --help           this help
-
-Needs the stack's Operator policy (lambda:InvokeFunction on the scan function) and, for --wait, its ReadOnly policy.
-
-exit status: 0 the scan started (or, with --wait, completed), 1 the scan could not start, ended INCOMPLETE or
-did not end in time, 2 usage`;
+import { nodeRecordJson, scanJson } from './views.ts';
 
 /** How often --wait reads the scan item (one GetItem). */
 export const POLL_SECONDS = 5;
@@ -55,7 +40,7 @@ const REAL: ScanNowDeps = {
 interface ScanNowOptions {
   readonly wait: boolean;
   readonly timeoutMs?: number;
-  readonly json: boolean;
+  readonly output: OutputOptions;
   readonly stack: string;
   readonly region?: string;
 }
@@ -63,48 +48,25 @@ interface ScanNowOptions {
 const DURATION = /^([0-9]+)(s|m|h)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
 
-function parse(args: readonly string[]): ScanNowOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        now: { type: 'boolean' },
-        wait: { type: 'boolean' },
-        timeout: { type: 'string' },
-        json: { type: 'boolean' },
-        stack: { type: 'string' },
-        region: { type: 'string' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }).values;
-  } catch (error) {
-    const message = error instanceof Error ? (error.message.split(/\.\s/)[0] ?? error.message) : String(error);
-    throw new CliError(`${clean(message, 200)} (see 'fleetscan scan --now --help')`);
-  }
-  const text = (name: string): string | undefined => {
-    const value = values[name];
-    if (typeof value !== 'string') return undefined;
-    if (value.trim() === '') throw new CliError(`--${name} needs a value`);
-    return value;
-  };
-  const timeout = text('timeout');
+function parse(args: readonly string[], io: Io): ScanNowOptions {
+  const { flags } = parseFlags('scan --now', args, SCAN_NOW.flags, SCAN_NOW.positionals);
+  const output = resolveOutput(flags, io, ['table', 'json', 'yaml']);
+  const timeout = stringFlag(flags.timeout);
   let timeoutMs: number | undefined;
   if (timeout !== undefined) {
     const match = DURATION.exec(timeout);
     if (match === null || Number(match[1]) === 0) {
-      throw new CliError(`--timeout: '${clean(timeout, 20)}' is not a duration such as 90s, 30m or 2h`);
+      throw new CliError(`--timeout: '${shown(timeout, 20)}' is not a duration such as 90s, 30m or 2h`);
     }
     timeoutMs = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
   }
-  if (values.wait !== true && timeoutMs !== undefined) throw new CliError('--timeout is for --wait: add --wait');
-  const region = text('region');
+  if (flags.wait !== true && timeoutMs !== undefined) throw new CliError('--timeout is for --wait: add --wait');
+  const region = stringFlag(flags.region);
   return {
-    wait: values.wait === true,
+    wait: flags.wait === true,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    json: values.json === true,
-    stack: text('stack') ?? DEFAULT_STACK_NAME,
+    output,
+    stack: stringFlag(flags.stack) ?? DEFAULT_STACK_NAME,
     ...(region === undefined ? {} : { region }),
   };
 }
@@ -168,13 +130,15 @@ function progressText(scan: ScanRecord | null): string {
 }
 
 export async function scanNow(args: readonly string[], io: Io, deps: ScanNowDeps = REAL): Promise<number> {
-  const options = parse(args);
+  const options = parse(args, io);
+  const { format } = options.output;
+  const paint = painter(options.output.color);
   quietSdk();
   const stack = await describeDeployedStack(options.stack, options.region);
   const outputs = requireOutputs(stack, ['scanFunctionName', 'tableName']);
   const scanId = await invokeScan(outputs.scanFunctionName, stack.region, stack.name);
   if (!options.wait) {
-    if (options.json) io.stdout(toJson({ scanId, status: 'RUNNING' }));
+    if (isStructured(format)) io.stdout(structured({ scanId, status: 'RUNNING' }, format));
     else {
       io.stdout(
         `scan ${scanId} started: the nodes answer within the delivery timeout.\n` +
@@ -191,7 +155,7 @@ export async function scanNow(args: readonly string[], io: Io, deps: ScanNowDeps
   try {
     const started = deps.now().getTime();
     let deadline = options.timeoutMs === undefined ? null : started + options.timeoutMs;
-    let shown = '';
+    let lastLine = '';
     let scan: ScanRecord | null = null;
     for (;;) {
       scan = await source.reader.getScan(scanId);
@@ -199,9 +163,9 @@ export async function scanNow(args: readonly string[], io: Io, deps: ScanNowDeps
       // The scan item says when the sweep collects it at the latest; wait that long and a little more.
       if (deadline === null && scan !== null) deadline = Date.parse(scan.collectAfter) + GRACE_MS;
       const line = `scan ${scanId}  RUNNING: ${progressText(scan)}`;
-      if (line !== shown && !options.json) {
+      if (line !== lastLine && !isStructured(format)) {
         io.stderr(`${line}\n`);
-        shown = line;
+        lastLine = line;
       }
       if (deps.now().getTime() >= (deadline ?? started + GRACE_MS)) {
         throw new CliError(
@@ -214,20 +178,13 @@ export async function scanNow(args: readonly string[], io: Io, deps: ScanNowDeps
     }
     const problems = (await source.reader.listProblemNodes(scan.scanId, { limit: PROBLEMS_SHOWN })).items;
     const code = scan.status === 'COMPLETED' ? 0 : EXIT_FAILURE;
-    if (options.json) {
-      io.stdout(toJson({ scan: scanJson(scan), nodes: problems.map(nodeRecordJson) }));
-      return code;
-    }
-    const paint = painter(useColor(io));
-    const lines = renderScanHeader(scan, paint);
-    if (scan.status === 'INCOMPLETE') {
-      lines.push(
-        `ended INCOMPLETE${scan.incompleteReason === undefined ? '' : `: ${clean(scan.incompleteReason, 200)}`} — what was collected is kept`,
-      );
-    }
-    if (problems.length > 0) lines.push('', ...renderScanNodes(problems, paint));
-    lines.push(paint.dim(`all of its nodes: 'fleetscan scan ${scan.scanId.slice(0, 8)}'`));
-    io.stdout(`${lines.join('\n')}\n`);
+    emit(io, options.output, paint, {
+      view: () => ({ scan: scanJson(scan), nodes: problems.map(nodeRecordJson) }),
+      columns: nodeRecordColumns(paint),
+      rows: problems,
+      above: renderScanHeader(scan, paint),
+      below: [`all of its nodes: 'fleetscan scan ${scan.scanId.slice(0, SHORT_ID)}'`],
+    });
     return code;
   } finally {
     await source.close();

@@ -13,8 +13,6 @@ import { openDynamoHistory } from './dynamo-reader.ts';
 import { CliError } from './errors.ts';
 import { clean } from './format.ts';
 
-export const DEFAULT_DATA_DIR = '.fleetscan';
-
 /** Exit status for a failure of the environment or a missing thing (usage errors are 2). */
 export const EXIT_FAILURE = 1;
 
@@ -216,6 +214,18 @@ export function localStoreError(error: unknown, dataDir: string): Error {
   if (error instanceof StoreLockedError) {
     return new CliError(
       `the local demo data in ${clean(shortPath(dataDir), 200)} is in use by another fleetscan process; wait for it to finish`,
+      EXIT_FAILURE,
+      { cause: error },
+    );
+  }
+  const code =
+    (error as { code?: unknown; cause?: { code?: unknown } } | null)?.cause?.code ??
+    (error as { code?: unknown })?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if ((typeof code === 'string' && code.startsWith('LEVEL_')) || /database failed to open|corrupt/i.test(message)) {
+    return new CliError(
+      `the local demo data in ${clean(shortPath(dataDir), 200)} cannot be read (${clean(message.split('\n')[0], 120)}): ` +
+        "run 'fleetscan demo --reset' to start over",
       EXIT_FAILURE,
       { cause: error },
     );

@@ -17,6 +17,7 @@ import { collect } from '../runtime/collect.ts';
 import type { RemediationRecord, RuntimeDeps, SeverityCounts, WorkItem } from '../runtime/ports.ts';
 import { startScan } from '../runtime/scan.ts';
 import { SCAN_INTERVAL_MS, SimulatedClock } from './clock.ts';
+import { DEFAULT_DEMO_NODES, DEFAULT_DEMO_SEED } from './demo-defaults.ts';
 import { DEFAULT_OPT_OUT_TAG, DEFAULT_TARGET_TAG, SimulatedFleet } from './fleet.ts';
 import { LocalCommandGateway } from './gateway.ts';
 import { LocalNotifier, NOTIFICATIONS_FILE, NOTIFICATIONS_JSONL } from './notifier.ts';
@@ -27,9 +28,6 @@ import { readThisHost } from './this-host.ts';
 import { LocalWorkQueue } from './work-queue.ts';
 
 export const FLEET_FILE = 'fleet.json';
-export const DEFAULT_DEMO_NODES = 50;
-export const DEFAULT_DEMO_SCANS = 3;
-export const DEFAULT_DEMO_SEED = 1;
 /** How long after a scan starts the simulated nodes have answered, and after that the remediations. */
 const ANSWER_DELAY_MS = 2 * 60 * 1000;
 
@@ -62,6 +60,8 @@ export interface DemoOptions {
   readonly notificationLine?: (text: string) => void;
   /** Extra read-only nodes printing recorded outputs on every scan (`--replay DIR`). */
   readonly replay?: readonly ReplayNode[];
+  /** Aborted (Ctrl-C): no further scan starts; the one in progress completes, so the store stays consistent. */
+  readonly signal?: AbortSignal;
 }
 
 export interface DemoRemediation {
@@ -98,6 +98,8 @@ export interface DemoResult {
   readonly suggestedNode: string | null;
   /** Node 0's id when it carried this machine's live /proc readings (null: its synthetic stand-in was used). */
   readonly thisHost: string | null;
+  /** The signal stopped the run before all its scans (`scans` holds those that ran). */
+  readonly interrupted: boolean;
 }
 
 async function loadFleet(file: string): Promise<SimulatedFleet | null> {
@@ -207,7 +209,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const run = async (work: WorkItem) => {
       await collect(deps, DEMO_CONFIG, work);
     };
-    for (let index = 1; index <= options.scans; index += 1) {
+    for (let index = 1; index <= options.scans && options.signal?.aborted !== true; index += 1) {
       const scanStart = clock.now();
       options.onScanStart?.(index, options.scans, scanStart);
       const notifiedBefore = notifier.published.length;
@@ -271,6 +273,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       scans,
       suggestedNode: suggestedNode ?? fleet.nodes[0]?.instanceId ?? null,
       thisHost: live ? (fleet.nodes[0]?.instanceId ?? null) : null,
+      interrupted: scans.length < options.scans,
     };
   } finally {
     await local.close();

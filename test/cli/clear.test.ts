@@ -55,6 +55,6 @@ describe('CLI: fleetscan clear', () => {
 
   it('needs a node id', async () => {
     const run = await fleetscan(['clear', ...source]);
-    expectOneLineError(run, 2, /^fleetscan clear: missing NODE_ID/);
+    expectOneLineError(run, 2, /^fleetscan clear: missing NODE — usage: fleetscan clear NODE \[options\]$/);
   });
 });

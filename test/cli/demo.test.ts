@@ -1,7 +1,8 @@
-import { readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { NodeRecordJson, ScanJson } from '../../lib/cli/render.ts';
+import type { NodeRecordJson, ScanJson } from '../../lib/cli/views.ts';
 import { DEMO_CONFIG, type DemoResult } from '../../lib/local/demo.ts';
 import { SimulatedFleet } from '../../lib/local/fleet.ts';
 import { parseNotificationLog } from '../../lib/local/notifier.ts';
@@ -117,7 +118,7 @@ describe('CLI: fleetscan demo', () => {
     const lines = run.stdout.split('\n');
     expect(lines.filter((line) => /^scan \d\/2 /.test(line))).toHaveLength(2);
     expect(lines.find((line) => line.startsWith('scan 1/2'))).toMatch(
-      / 12 nodes {2}\d+ OK {2}\d+ WARN {2}\d+ CRITICAL {2}\d+ ERROR /,
+      / 12 nodes: \d+ OK, \d+ WARN, \d+ CRITICAL, \d+ ERROR; worst \d\.\d{3}$/,
     );
     expect(run.stdout).toContain(`npx fleetscan scans --local --data-dir ${dataDir}`);
     expect(run.stdout).toMatch(new RegExp(`npx fleetscan history i-0[0-9a-f]{16} --local --data-dir ${dataDir}`));
@@ -128,6 +129,88 @@ describe('CLI: fleetscan demo', () => {
     const run = await fleetscan(['demo', '--nodes', 'many']);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
-    expect(run.stderr.trimEnd()).toMatch(/^fleetscan demo: --nodes: 'many' is not a whole number from 1 to \d+$/);
+    expect(run.stderr.trimEnd()).toMatch(/^fleetscan demo: --nodes: 'many' is not a whole number from 1 to [\d,]+$/);
+  });
+});
+
+describe('CLI: fleetscan demo and the process around it', () => {
+  const BIN = path.join(ROOT, 'bin/fleetscan.mjs');
+
+  async function storedScans(dataDir: string) {
+    const run = await fleetscan(['scans', '--local', '--data-dir', dataDir, '--all', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as ScanJson[];
+  }
+
+  it('ends quietly when its reader goes away (demo | head -1), and still runs and stores every scan', async () => {
+    const dataDir = path.join('.tmp', `demo-epipe-${process.pid}-${Date.now()}`);
+    onTestFinished(() => rm(path.join(ROOT, dataDir), { recursive: true, force: true }));
+    const shell = spawnSync(
+      'bash',
+      [
+        '-c',
+        `set -o pipefail; "${process.execPath}" "${BIN}" demo --nodes 8 --scans 5 --data-dir ${dataDir} | head -1`,
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+    );
+    expect(shell.stdout).toMatch(/^scan 1\/5 /);
+    expect(shell.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(shell.stderr).toBe('');
+    expect(shell.status).toBe(0);
+    const scans = await storedScans(dataDir);
+    expect(scans.map((scan) => scan.status)).toEqual(Array(5).fill('COMPLETED'));
+  });
+
+  it('stops after the scan in progress on Ctrl-C, with the store consistent, exit 130', async () => {
+    const dataDir = path.join('.tmp', `demo-sigint-${process.pid}-${Date.now()}`);
+    onTestFinished(() => rm(path.join(ROOT, dataDir), { recursive: true, force: true }));
+    const child = spawn(process.execPath, [BIN, 'demo', '--nodes', '20', '--scans', '200', '--data-dir', dataDir], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        // One Ctrl-C: a second one ends the process at once, by design.
+        if (!interrupted && /^scan 2\/200 /m.test(stdout)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('close', (status) => resolve(status));
+    });
+    expect(code).toBe(130);
+    const ran = Number(/interrupted after (\d+) scans? of 200; the store is consistent/.exec(stderr)?.[1]);
+    expect(ran).toBeGreaterThanOrEqual(2);
+    expect(ran).toBeLessThan(200);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    const scans = await storedScans(dataDir);
+    expect(scans).toHaveLength(ran);
+    expect(scans.every((scan) => scan.status === 'COMPLETED')).toBe(true);
+    // The saved fleet matches its history: the next run continues it.
+    const next = await fleetscan(['demo', '--scans', '1', '--data-dir', dataDir]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/^Continued a fleet of 20 nodes/m);
+  });
+
+  it('says a corrupt store cannot be read, in one line, exit 1', async () => {
+    const dataDir = path.join('.tmp', `demo-corrupt-${process.pid}-${Date.now()}`);
+    onTestFinished(() => rm(path.join(ROOT, dataDir), { recursive: true, force: true }));
+    await mkdir(path.join(ROOT, dataDir, 'store'), { recursive: true });
+    await writeFile(path.join(ROOT, dataDir, 'store', 'CURRENT'), 'MANIFEST-000099\n');
+    const run = await fleetscan(['scans', '--local', '--data-dir', dataDir]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^fleetscan scans: the local demo data in ${dataDir} cannot be read \\(.+\\): run 'fleetscan demo --reset' to start over\\n$`,
+      ),
+    );
   });
 });

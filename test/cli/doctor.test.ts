@@ -517,7 +517,9 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
     const mixed = await invoke(['doctor', '--local', '--stack', 'x']);
 
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("fleetscan doctor: Unknown option '--stacks' (see 'fleetscan doctor --help')\n");
+    expect(unknown.stderr).toBe(
+      "fleetscan doctor: unknown option '--stacks' — did you mean --stack? (see 'fleetscan doctor --help')\n",
+    );
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toBe("fleetscan doctor: --local checks the demo's data: it cannot be combined with --stack\n");
   });

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { commandSpec } from '../../lib/cli/commands.ts';
 import { CliError } from '../../lib/cli/errors.ts';
-import { columns, painter, ratio, sparkline, utc } from '../../lib/cli/format.ts';
-import { parseSince } from '../../lib/cli/history.ts';
-import { parseCommand, readUpTo } from '../../lib/cli/history-options.ts';
-import { measuredEffect } from '../../lib/cli/render.ts';
+import { bar, bytes, plural, ratio, sparkline, utc } from '../../lib/cli/format.ts';
+import { parseHistoryCommand, readUpTo } from '../../lib/cli/history-options.ts';
+import { parseSince } from '../../lib/cli/kit/since.ts';
+import { measuredEffect } from '../../lib/cli/render/remediations.ts';
 import { explainAwsError } from '../../lib/cli/table-source.ts';
 import type { Page, PageRequest, RemediationRecord } from '../../lib/runtime/ports.ts';
+import { bufferIo } from './buffer-io.ts';
 
 describe('Function: sparkline', () => {
   it('maps the index scale 0.000-1.000 onto eight bars and leaves a gap for a scan without a verdict', () => {
@@ -24,21 +26,28 @@ describe('Function: ratio and utc', () => {
   });
 });
 
-describe('Function: columns', () => {
-  it('aligns on the plain text width even when cells are coloured', () => {
-    const paint = painter(true);
-    const lines = columns([
-      ['NODE', 'STATUS', 'X'],
-      ['i-1', { text: 'CRITICAL', show: (padded) => paint.status('CRITICAL', padded) }, 'a'],
-      ['i-22', { text: 'OK', show: (padded) => paint.status('OK', padded) }, 'b'],
-    ]);
-    const plain = lines.map((line) => line.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), ''));
-    expect(plain).toEqual(['NODE  STATUS    X', 'i-1   CRITICAL  a', 'i-22  OK        b']);
-    expect(lines[1]).toContain('\u001b[31mCRITICAL\u001b[0m');
+describe('Function: plural, bytes and bar', () => {
+  it('says 1 node and 2 nodes, with thousands separated', () => {
+    expect(plural(1, 'node')).toBe('1 node');
+    expect(plural(0, 'node')).toBe('0 nodes');
+    expect(plural(12500, 'node')).toBe('12,500 nodes');
+    expect(plural(2, 'consecutive breach', 'consecutive breaches')).toBe('2 consecutive breaches');
   });
 
-  it('prints no escape sequence without colour', () => {
-    expect(painter(false).status('CRITICAL')).toBe('CRITICAL');
+  it('prints byte sizes in binary units', () => {
+    expect(bytes(4096)).toBe('4.0 KiB');
+    expect(bytes(691_326_976)).toBe('659.3 MiB');
+    expect(bytes(512)).toBe('512 B');
+    expect(bytes(null)).toBe('?');
+  });
+
+  it('draws a fraction of a width in eighths of a column', () => {
+    expect(bar(1, 4)).toBe('████');
+    expect(bar(0.5, 4)).toBe('██');
+    expect(bar(1 / 16, 4)).toBe('▎');
+    expect(bar(1 / 8, 4)).toBe('▌');
+    expect(bar(0, 4)).toBe('');
+    expect(bar(2, 3)).toBe('███');
   });
 });
 
@@ -91,18 +100,25 @@ describe('Function: readUpTo', () => {
   });
 });
 
-describe('Function: parseCommand', () => {
+describe('Function: parseHistoryCommand', () => {
+  const io = bufferIo().io;
   it('refuses --local together with a remote source, and --data-dir without --local', () => {
-    expect(() => parseCommand('scans', ['--local', '--table', 't'], { positionals: [], required: 0 })).toThrow(
+    expect(() => parseHistoryCommand(commandSpec('scans'), ['--local', '--table', 't'], io)).toThrow(
       /cannot be combined with --table/,
     );
-    expect(() => parseCommand('scans', ['--data-dir', 'x'], { positionals: [], required: 0 })).toThrow(/add --local/);
+    expect(() => parseHistoryCommand(commandSpec('scans'), ['--data-dir', 'x'], io)).toThrow(/add --local/);
   });
 
   it('names a missing or extra positional argument', () => {
-    expect(() => parseCommand('history', [], { positionals: ['NODE_ID'], required: 1 })).toThrow(/missing NODE_ID/);
-    expect(() => parseCommand('scans', ['extra'], { positionals: [], required: 0 })).toThrow(
-      /unexpected argument 'extra'/,
+    expect(() => parseHistoryCommand(commandSpec('history'), [], io)).toThrow(/missing NODE/);
+    expect(() => parseHistoryCommand(commandSpec('scans'), ['extra'], io)).toThrow(/unexpected argument 'extra'/);
+  });
+
+  it('takes --all for every record, and refuses it beside --limit', () => {
+    expect(parseHistoryCommand(commandSpec('scan'), ['abc', '--all'], io).limit).toBeNull();
+    expect(parseHistoryCommand(commandSpec('scan'), ['abc'], io).limit).toBe(20);
+    expect(() => parseHistoryCommand(commandSpec('scan'), ['abc', '--all', '--limit', '5'], io)).toThrow(
+      /--all and --limit/,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeRecordJson, RemediationJson, ScanJson } from '../../lib/cli/render.ts';
+import type { NodeRecordJson, RemediationJson, ScanJson } from '../../lib/cli/views.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { baseEnv, expectOneLineError, fleetscan } from './run-cli.ts';
 import { HOSTILE_ERROR, NODES, type SeededHistory, seedHistory } from './seed-history.ts';
@@ -43,11 +43,14 @@ describe('CLI: fleetscan scans', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('\u001b');
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^SCAN\s+REQUESTED \(UTC\)\s+STATUS\s+NODES\s+OK\s+WARN\s+CRITICAL\s+ERROR/);
+    expect(lines[0]).toMatch(
+      /^SCAN\s+REQUESTED \(UTC\)\s+STATUS\s+NODES\s+OK\s+WARN\s+CRIT\s+ERR\s+REMEDIATED\s+WORST$/,
+    );
     const [newest, second, oldest] = newestFirst();
-    expect(lines[1]).toContain(newest?.scan.scanId);
-    expect(lines[2]).toContain(second?.scan.scanId);
-    expect(run.stdout).not.toContain(oldest?.scan.scanId);
+    // The default table shows ids as unique prefixes, as git does; -o wide and tsv show them whole.
+    expect(lines[1]?.startsWith(`${newest?.scan.scanId.slice(0, 8)}  `)).toBe(true);
+    expect(lines[2]?.startsWith(`${second?.scan.scanId.slice(0, 8)}  `)).toBe(true);
+    expect(run.stdout).not.toContain(oldest?.scan.scanId.slice(0, 8));
     expect(lines[3]).toMatch(/^2 scans, newest first, from table fleetscan-history — more with --limit/);
   });
 
@@ -190,7 +193,7 @@ describe('CLI: history errors', () => {
 
   it('rejects an unknown flag and a bad --limit as usage errors (exit 2)', async () => {
     const flag = await fleetscan(['scans', '--colour', ...source]);
-    expectOneLineError(flag, 2, /^fleetscan scans: Unknown option '--colour'/);
+    expectOneLineError(flag, 2, /^fleetscan scans: unknown option '--colour' — did you mean --color\?/);
     const limit = await fleetscan(['history', NODES.healthy, '--limit', 'ten', ...source]);
     expectOneLineError(limit, 2, /^fleetscan history: --limit: 'ten' is not a whole number/);
   });

@@ -331,7 +331,7 @@ describe('CLI: fleetscan scan --now', () => {
   it.each([
     [['--timeout', '5m'], 'fleetscan scan: --timeout is for --wait: add --wait\n'],
     [['--wait', '--timeout', 'soon'], "fleetscan scan: --timeout: 'soon' is not a duration such as 90s, 30m or 2h\n"],
-    [['--wait', 'abc'], "fleetscan scan: Unexpected argument 'abc' (see 'fleetscan scan --now --help')\n"],
+    [['--wait', 'abc'], "fleetscan scan: unexpected argument 'abc' — usage: fleetscan scan --now [options]\n"],
   ])('refuses %j as usage, exit 2', async (args, message) => {
     const result = await cli(args);
     expect(result.code).toBe(2);

@@ -168,7 +168,7 @@ describe('demo --replay', () => {
     await writeFile(path.join(dir, 'web-1.txt'), await readFile(path.join(FIXTURES, 'gather-2numa.txt'), 'utf8'));
     const out = await fleetscan(['demo', '--nodes', '5', '--scans', '1', '--data-dir', dataDir, '--replay', dir]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toContain('Replayed 1 recorded output as node web-1 (read-only).');
+    expect(out.stdout).toContain('Replayed 1 recorded output as read-only node: web-1.');
     const missing = await fleetscan(['demo', '--data-dir', dataDir, '--replay', path.join(dir, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^fleetscan demo: --replay: no directory .*nope\n$/);
