@@ -64,8 +64,3 @@ export function processIo(): Io {
     },
   };
 }
-
-/** Colours only on a terminal and never when NO_COLOR is set (https://no-color.org). */
-export function useColor(io: Io): boolean {
-  return io.isTty && (io.env.NO_COLOR === undefined || io.env.NO_COLOR === '');
-}

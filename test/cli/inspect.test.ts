@@ -16,12 +16,12 @@ interface Run {
 }
 
 /** Spawns the real executable, as a user's shell would. */
-function fleetscan(args: string[], stdin?: string): Promise<Run> {
+function fleetscan(args: string[], stdin?: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', FLEETSCAN_DEBUG: '' } },
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', FLEETSCAN_DEBUG: '', COLUMNS: '', ...env } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });
@@ -49,12 +49,88 @@ describe('CLI: fleetscan inspect', () => {
     const json = await fleetscan(['inspect', '--json']);
     // Assess
     expect([0, 1]).toContain(table.code);
-    expect(table.stdout).toMatch(/^\/proc\/buddyinfo: host .+, kernel .+, page size \d+\.\d (KiB|MiB)\n/);
+    expect(table.stdout).toMatch(/^\/proc: host .+, kernel .+, page size \d+\.\d (KiB|MiB)\n/);
     expect(table.stdout).toMatch(/\nverdict: (OK|WARN|CRITICAL)/);
+    expect(table.stdout).toMatch(/\nkernel log \((dmesg|journal|none)\): /);
     const parsed = JSON.parse(json.stdout);
+    expect(parsed.input).toBe('local');
     expect(parsed.zones.map((zone: { node: number; zone: string }) => [zone.node, zone.zone])).toEqual(zones);
     expect(parsed.pageSize).toBeGreaterThanOrEqual(4096);
     expect(json.code).toBe(parsed.verdict.level === 'OK' ? 0 : 1);
+    // The sources the gather document reads, read here too: the fleet's verdict for this host.
+    expect(parsed.vmstat.nr_free_pages ?? parsed.vmstat.pgmajfault).toBeTypeOf('number');
+    expect(Object.values(parsed.vmstat).every((value) => typeof value === 'number')).toBe(true);
+    expect([true, false, null]).toContain(parsed.verdict.compaction.canHelp);
+    expect(parsed.verdict.compaction.reasons).toBeInstanceOf(Array);
+    // /proc/pagetypeinfo is root-only (mode 0400): pageblocks are there exactly when this test runs as root.
+    if (process.getuid?.() === 0) {
+      expect(parsed.pageblocks.map((zone: { zone: string }) => zone.zone)).toEqual(zones.map(([, zone]) => zone));
+      expect(parsed.pageblocks[0].blocks.Movable).toBeTypeOf('number');
+    } else {
+      expect(parsed.pageblocks).toBeNull();
+    }
+  });
+
+  it('judges a v2 gather report with its evidence: counters, pageblocks, the compaction outlook, a known case', async () => {
+    const run = await fleetscan(['inspect', report('gather-2numa-v2.txt'), '-o', 'json']);
+    expect(run.code).toBe(1);
+    const parsed = JSON.parse(run.stdout);
+    expect(parsed.input).toBe('gather');
+    expect(parsed.vmstat).toMatchObject({ compact_stall: 0, pgmajfault: 1592 });
+    expect(parsed.pageblocks[2]).toMatchObject({
+      node: 0,
+      zone: 'Normal',
+      blocks: { Unmovable: 14, Movable: 123, Reclaimable: 5 },
+    });
+    expect(parsed.kernelLog).toMatchObject({ source: 'dmesg', state: 'complete', allocFailures: 3, maxOrder: 6 });
+    expect(parsed.kernelLog.processes).toContainEqual({ name: 'runc:[1:CHILD]', order: 6 });
+    expect(parsed.verdict.compaction.canHelp).toBe(true);
+    expect(parsed.verdict.knownIssues.map((known: { id: string }) => known.id)).toEqual(['veth-queues']);
+    expect(parsed.verdict.action.action).toBeNull();
+    const table = await fleetscan(['inspect', report('gather-2numa-v2.txt')]);
+    expect(table.stdout).toContain(
+      'pageblocks node 0 Normal: 14 unmovable, 123 movable, 5 reclaimable; 9% of its free memory is unmovable/reclaimable',
+    );
+    expect(table.stdout).toContain('\ncompaction can help: ');
+    expect(table.stdout).toMatch(/\nrecommendation: upgrade the kernel/);
+  });
+
+  it("draws where a watched zone's free memory is, per order, and leaves FRAG blank where a block is left", async () => {
+    const run = await fleetscan(['inspect', sample('01-procfs-fixture-x86-single-node.txt')], undefined, {
+      COLUMNS: '100',
+    });
+    const lines = run.stdout.split('\n');
+    const chart = lines.indexOf('free memory by block order, node 0 Normal (32,139 pages free):');
+    expect(chart).toBeGreaterThan(0);
+    // Normal: 1530 blocks of order 3 hold 12,240 of 32,139 free pages (38.1%), the largest share: the full bar.
+    expect(lines[chart + 4]).toBe(`  o3   38.1%  ${'█'.repeat(30)}`);
+    expect(lines[chart + 5]).toMatch(/^ {2}o4 {3}28\.2% {2}█+[▏▎▍▌▋▊▉]? +◀ watched$/);
+    expect(lines[chart + 8]).toBe('  o7    0.0%');
+    const normal = lines.find((line) => /^0\s+Normal\*\s+6\s/.test(line));
+    expect(normal?.split(/\s+/)).toEqual(['0', 'Normal*', '6', '787', '0.608', '-', '4', '0.992', '-']);
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(100);
+  });
+
+  it('prints tsv rows and yaml for scripts, with -o and --no-headers', async () => {
+    const tsv = await fleetscan([
+      'inspect',
+      sample('01-procfs-fixture-x86-single-node.txt'),
+      '-o',
+      'tsv',
+      '--no-headers',
+    ]);
+    expect(tsv.stdout.split('\n')[2]?.split('\t').slice(0, 4)).toEqual(['0', 'Normal', '32139', '4381']);
+    const yaml = await fleetscan(['inspect', sample('01-procfs-fixture-x86-single-node.txt'), '-o', 'yaml']);
+    expect(yaml.stdout).toMatch(/\nverdict:\n {2}level: CRITICAL\n {2}cause: fragmentation\n/);
+  });
+
+  it("never puts a node's escape sequences on the terminal: a crafted zone name is refused or cleaned in every format", async () => {
+    const crafted = 'Node 0, zone   Normal\u001b]0;owned\u0007\u001b[2J 1 2 3 4 5 6 7 8 9 10 11\n';
+    for (const format of ['table', 'wide', 'json', 'yaml', 'tsv', 'prometheus']) {
+      const run = await fleetscan(['inspect', '-', '-o', format], crafted);
+      expect(run.stdout + run.stderr, format).not.toContain('\u001b');
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 
   it('prints the --json contract with the kernel numbers of the procfs sample, and exits 1 for CRITICAL', async () => {
@@ -140,12 +216,23 @@ describe('CLI: fleetscan inspect', () => {
   });
 
   it.each([
-    [['inspect', '/nonexistent/buddyinfo'], /\/nonexistent\/buddyinfo: no such file$/],
+    [['inspect', '/nonexistent/buddyinfo'], /cannot read \/nonexistent\/buddyinfo: there is no such file$/],
+    [['inspect', '/tmp'], /cannot read \/tmp: it is a directory, not a file$/],
+    [
+      ['inspect', sample('01-procfs-fixture-x86-single-node.txt'), '--orders', '4,99'],
+      /--orders: this input has orders 0 to 10; 99 is not one of them$/,
+    ],
+    [
+      ['inspect', sample('01-procfs-fixture-x86-single-node.txt'), '--zones', 'Bogus'],
+      /--zones: 'Bogus' is not a zone of this input \(it has DMA, DMA32, Normal\)$/,
+    ],
+    [['inspect', '-o', 'xml'], /--output: 'xml' is not one of table, wide, json, yaml, tsv, prometheus$/],
     [['inspect', '--format', 'xml'], /--format: 'xml' is not one of table, json, prometheus$/],
     [['inspect', '--orders', '4,x'], /--orders: 'x' is not valid/],
     [['inspect', '--page-size', '4000'], /--page-size: '4000' is not a power of two/],
-    [['inspect', '--bogus'], /Unknown option '--bogus'/],
-    [['inspect', 'a', 'b'], /expected at most one FILE, got 2$/],
+    [['inspect', '--bogus'], /unknown option '--bogus'/],
+    [['inspect', '--order', '4'], /unknown option '--order' — did you mean --orders\?/],
+    [['inspect', 'a', 'b'], /unexpected argument 'b' — usage: fleetscan inspect \[FILE\] \[options\]$/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('fails usage errors with exit 2: %j', async (args, pattern) => {
     const run = await fleetscan(args);
