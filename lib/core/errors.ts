@@ -1,3 +1,5 @@
+import { escapeUnsafe } from './sanitize.ts';
+
 /**
  * The one error the parsers raise. It names the 1-based line and the token that failed, so a user can find the
  * problem in their file; `kind` lets callers react (a `truncated` report is re-fetched in full by the collector).
@@ -25,24 +27,20 @@ export class ParseError extends Error {
   readonly kind: ParseErrorKind;
   /** 1-based line number in the input. */
   readonly line: number;
-  /** The offending token, as found (control characters escaped, cut to 40 characters). */
+  /**
+   * The offending token as found, but with every character sanitizeText would remove written as an escape
+   * (`\x1b`, `\u{202e}`), so that a message quotes a node's output without carrying it; at most 41 characters,
+   * a cut one ending in '…'.
+   */
   readonly token: string;
   readonly reason: string;
 
   constructor(kind: ParseErrorKind, line: number, token: string, reason: string) {
-    const shown = showToken(token);
+    const shown = escapeUnsafe(token, 41);
     super(`line ${line}: ${reason}${shown === '' ? '' : ` (found '${shown}')`}`);
     this.kind = kind;
     this.line = line;
     this.token = shown;
     this.reason = reason;
   }
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-function showToken(token: string): string {
-  const escaped = token.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return escaped.length > 40 ? `${escaped.slice(0, 40)}…` : escaped;
 }

@@ -4,7 +4,6 @@ import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { keys } from '../../lib/adapters/dynamo/schema.ts';
 import { PROBLEM_NODE_LOG } from '../../lib/config/contracts.ts';
 import type { FleetscanConfig } from '../../lib/config/types.ts';
-import { isSanitized } from '../../lib/core/sanitize.ts';
 import { LocalWorkQueue } from '../../lib/local/work-queue.ts';
 import { collect, collectRemediation } from '../../lib/runtime/collect.ts';
 import type { ScanWork } from '../../lib/runtime/finish.ts';
@@ -12,6 +11,7 @@ import type { CommandGateway, NodeRecord, RuntimeDeps, StoredRecord } from '../.
 import { startScan, sweep } from '../../lib/runtime/scan.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { FakeFleet, ineffectiveRemediation, RecordingNotifier, TestClock } from '../support/fake-fleet.ts';
+import { forbiddenIn } from '../support/forbidden-text.ts';
 import { FRAGMENTED, gatherOutput, HEALTHY, T0, testConfig } from '../support/runtime-fixtures.ts';
 
 const HOUR = 3_600_000;
@@ -131,7 +131,7 @@ describe('collectGather: every node is recorded', () => {
     const garbled = records.get('i-garbled');
     expect(garbled).toMatchObject({ status: 'ERROR', invocationState: 'Success' });
     expect(garbled?.error).toMatch(/^line 8: free-block count is not a number \(found 'x\\x1b\[31m'\)$/);
-    expect(isSanitized(garbled?.error ?? '')).toBe(true);
+    expect(forbiddenIn(garbled?.error ?? '')).toBeNull();
     expect(records.get('i-fragmented')).toMatchObject({
       status: 'CRITICAL',
       cause: 'fragmentation',
