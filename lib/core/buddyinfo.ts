@@ -16,6 +16,25 @@ export const MAX_ORDERS = 32;
 const COUNT = /^[0-9]+$/;
 
 /**
+ * What a zone name may look like. The kernel's are fixed identifiers (mm/page_alloc.c `zone_names`: DMA, DMA32,
+ * Normal, HighMem, Movable, Device); this admits any future one of the same shape and nothing a terminal, a log
+ * line or a table key could be fooled by.
+ */
+export const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,15}$/;
+
+/** Rejects a zone name outside {@link ZONE_NAME}; the error shows it escaped. */
+export function checkZoneName(lineNo: number, zone: string): void {
+  if (!ZONE_NAME.test(zone)) {
+    throw new ParseError(
+      'bad-token',
+      lineNo,
+      zone,
+      'zone name is not a kernel zone identifier (a letter, then letters, digits or _; at most 16)',
+    );
+  }
+}
+
+/**
  * Tracks the rules that hold across the rows of one input: the same column count everywhere, and each
  * (node, zone) pair once. Shared by the raw /proc/buddyinfo parser and the gather report's `zone` lines.
  */
@@ -29,6 +48,7 @@ export class ZoneRowReader {
     if (!COUNT.test(nodeToken) || nodeToken.length > 6) {
       throw new ParseError('bad-token', lineNo, nodeToken, 'NUMA node id is not a small non-negative integer');
     }
+    checkZoneName(lineNo, zone);
     if (countTokens.length === 0) {
       throw new ParseError('too-few-fields', lineNo, rawLine.trim(), 'zone row has no free-block counts');
     }

@@ -76,7 +76,14 @@
  *   step <name> skipped <reason>          a step a precheck held back names it (`precheck-load`, ...)
  *   settle <seconds>                      slept between acting and the `after` reading (0 when nothing was written)
  */
-import { checkRowShape, parseBuddyinfo, splitLines, type ZoneCounts, ZoneRowReader } from './buddyinfo.ts';
+import {
+  checkRowShape,
+  checkZoneName,
+  parseBuddyinfo,
+  splitLines,
+  type ZoneCounts,
+  ZoneRowReader,
+} from './buddyinfo.ts';
 import { ParseError } from './errors.ts';
 import { sanitizeText } from './sanitize.ts';
 
@@ -495,7 +502,8 @@ function parseKcompactd(line: Line): KcompactdState[] | null {
   });
 }
 
-const TYPE_NAME = /^[A-Za-z<>]{1,16}$/;
+/** What a migrate type name may look like (mm/page_alloc.c `migratetype_names`: Unmovable, Movable, ...). */
+export const MIGRATE_TYPE_NAME = /^[A-Za-z<>]{1,16}$/;
 
 class PagetypeReader {
   types: string[] | null = null;
@@ -504,7 +512,7 @@ class PagetypeReader {
   setTypes(line: Line): void {
     if (line.args[0] === 'unknown') return;
     for (const type of line.args) {
-      if (!TYPE_NAME.test(type))
+      if (!MIGRATE_TYPE_NAME.test(type))
         throw new ParseError('bad-value', line.no, type, 'pagetypes must be migrate type names');
     }
     this.types = line.args;
@@ -516,9 +524,15 @@ class PagetypeReader {
     }
     const [nodeToken, zone] = line.args;
     const node = integer(line, nodeToken, `${line.key} NUMA node`, 9999);
-    if (zone === undefined || !/^[A-Za-z0-9_]{1,16}$/.test(zone)) {
-      throw new ParseError('bad-value', line.no, zone ?? '', `${line.key} zone must be a zone name`);
+    if (zone === undefined) {
+      throw new ParseError(
+        'too-few-fields',
+        line.no,
+        line.raw.trim(),
+        `expected '${line.key} <node> <zone> <values...>'`,
+      );
     }
+    checkZoneName(line.no, zone);
     if (line.args.length - 2 !== this.types.length) {
       throw new ParseError(
         'column-mismatch',

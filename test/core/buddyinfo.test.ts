@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MAX_ORDERS, parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { ParseError, type ParseErrorKind } from '../../lib/core/errors.ts';
+import { forbiddenIn } from '../support/forbidden-text.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/buddyinfo');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -184,6 +185,37 @@ describe('Function: parseBuddyinfo', () => {
       expect(error.kind).toBe('column-mismatch');
       expect(error.message).toContain('line 2: column-count mismatch: 12 order columns, but line 1 has 11');
     });
+
+    // Zone names are the kernel's fixed identifiers (mm/page_alloc.c zone_names); anything else is not a zone.
+    const hostileZones: { name: string; zone: string; token: string }[] = [
+      { name: 'an OSC window title', zone: '\u001b]0;pwned\u0007', token: '\\x1b]0;pwned\\x07' },
+      { name: 'a CSI clear screen', zone: '\u001b[2JNormal', token: '\\x1b[2JNormal' },
+      { name: 'an 8-bit CSI', zone: '\u009b2JNormal', token: '\\x9b2JNormal' },
+      { name: 'a right-to-left override', zone: 'Normal\u202e', token: 'Normal\\u{202e}' },
+      { name: 'a zero width space', zone: 'Nor\u200bmal', token: 'Nor\\u{200b}mal' },
+      { name: 'a soft hyphen', zone: 'Nor\u00admal', token: 'Nor\\xadmal' },
+      { name: 'a tag character', zone: 'Normal\u{e0041}', token: 'Normal\\u{e0041}' },
+      { name: 'a lone surrogate', zone: 'Normal\ud800', token: 'Normal\\u{d800}' },
+      { name: 'an accented letter', zone: 'Nörmal', token: 'Nörmal' },
+      { name: 'a hyphen', zone: 'DMA-32', token: 'DMA-32' },
+      { name: 'a leading digit', zone: '32DMA', token: '32DMA' },
+      { name: 'seventeen characters', zone: 'NormalNormalNorma', token: 'NormalNormalNorma' },
+    ];
+    it.each(hostileZones)('rejects a zone name with $name, showing it escaped', ({ zone, token }) => {
+      const error = parseError(`Node 0, zone ${zone} 1 2 3\n`);
+      expect({ kind: error.kind, line: error.line, token: error.token }).toEqual({ kind: 'bad-token', line: 1, token });
+      expect(error.message).toBe(
+        `line 1: zone name is not a kernel zone identifier (a letter, then letters, digits or _; at most 16) (found '${token}')`,
+      );
+      expect(forbiddenIn(error.message)).toBeNull();
+    });
+
+    it.each(['DMA', 'DMA32', 'Normal', 'HighMem', 'Movable', 'Device', 'Future_Zone2', 'NormalNormalNorm'])(
+      'accepts the well-formed zone name %s, known or not',
+      (zone) => {
+        expect(parseBuddyinfo(`Node 0, zone ${zone} 1 2 3\n`)).toEqual([{ node: 0, zone, freeBlocks: [1, 2, 3] }]);
+      },
+    );
 
     it('shows control characters in the offending token escaped, never raw', () => {
       const error = parseError('Node 0, zone Normal 1 \u001b[31m 3\n');

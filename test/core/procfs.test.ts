@@ -83,6 +83,12 @@ describe('Function: parsePagetypeinfo', () => {
       'Node    0, zone   Normal, type    Unmovable      1     9007199254740993',
       'count-too-large',
     ],
+    ['a zone name with an escape', 'Node    0, zone   Nor\u001b[2Jmal, type    Unmovable      1     2', 'bad-token'],
+    [
+      'a migrate type with a bidi override',
+      'Node    0, zone   Normal, type    Unmov\u202eable      1     2',
+      'bad-token',
+    ],
   ])('rejects %s with a ParseError naming the line', (_name, row, kind) => {
     const text = `Free pages count per migrate type at order       0      1\n${row}\n`;
     try {
@@ -91,6 +97,21 @@ describe('Function: parsePagetypeinfo', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ParseError);
       expect({ kind: (error as ParseError).kind, line: (error as ParseError).line }).toEqual({ kind, line: 2 });
+    }
+  });
+
+  it('rejects a blocks row whose zone name is not a kernel identifier', () => {
+    const text =
+      'Number of blocks type     Unmovable      Movable\nNode 0, zone   \u001b]0;pwned\u0007        46          437\n';
+    try {
+      parsePagetypeinfo(text);
+      expect.unreachable('it parsed');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ParseError);
+      expect({ kind: (error as ParseError).kind, token: (error as ParseError).token }).toEqual({
+        kind: 'bad-token',
+        token: '\\x1b]0;pwned\\x07',
+      });
     }
   });
 });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { ParseError } from '../../lib/core/errors.ts';
 import { evaluate } from '../../lib/core/policy.ts';
-import { formatGatherReport, parseAny, parseGatherReport } from '../../lib/core/report.ts';
+import { type DetectedInput, formatGatherReport, parseAny, parseGatherReport } from '../../lib/core/report.ts';
+import { forbiddenIn } from '../support/forbidden-text.ts';
 
 const dir = join(import.meta.dirname, '../fixtures');
 const seeds = [
@@ -155,6 +156,85 @@ describe('Property: parsers never throw anything but ParseError', () => {
           expect(parsed.allocFailures?.processes ?? []).toEqual([]);
         },
       ),
+    );
+  });
+});
+
+/** Every string a parse result carries that came from the input. */
+function textsOf(detected: DetectedInput): string[] {
+  if (detected.kind === 'buddyinfo') return detected.zones.map((zone) => zone.zone);
+  if (detected.kind === 'remediate') {
+    const r = detected.report;
+    return [
+      r.host,
+      ...[...r.before, ...r.after].map((zone) => zone.zone),
+      ...r.steps.flatMap((step) => [step.name, step.reason ?? '']),
+      ...(r.prechecks ?? []).flatMap((check) => check.observed),
+    ];
+  }
+  const g = detected.report;
+  return [
+    g.host,
+    g.kernel,
+    ...g.zones.map((zone) => zone.zone),
+    ...(g.allocFailures?.processes ?? []).map((process) => process.name),
+    ...(g.allocFailures?.callSites ?? []),
+    ...(g.pagetypes?.types ?? []),
+    ...(g.pagetypes?.zones ?? []).map((zone) => zone.zone),
+    g.thp?.enabled ?? '',
+    g.thp?.defrag ?? '',
+    ...(g.kcompactd ?? []).map((k) => k.state),
+    ...Object.keys(g.vmstat ?? {}),
+  ];
+}
+
+/** What hostile nodes print: every class the sanitizer removes, and sequences that drive a terminal. */
+const hostileFragment = fc.oneof(
+  fc.constantFrom(
+    '\u001b]0;pwned\u0007',
+    '\u001b[2J',
+    '\u009b2J',
+    '\u200e',
+    '\u200f',
+    '\u061c',
+    '\u202e',
+    '\u2066',
+    '\u200b',
+    '\ufeff',
+    '\u2028',
+    '\u2029',
+    '\u00ad',
+    '\u{e0041}',
+    '\ud800',
+    '\udc00',
+    '\ufff9',
+    '\u0000',
+    '\u007f',
+    '\u0085',
+  ),
+  fc.string({ unit: 'binary', maxLength: 3 }),
+);
+
+describe('Property: nothing forbidden comes out of a parser', () => {
+  it('gives back only clean text, and ParseErrors whose messages are clean, for hostile samples', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(fc.record({ at: fc.nat(), text: hostileFragment }), { minLength: 1, maxLength: 4 }),
+        (seed, inserts) => {
+          const text = mutate(
+            seed,
+            inserts.map(({ at, text }) => ({ kind: 'insert', at, text })),
+          );
+          try {
+            for (const value of textsOf(parseAny(text))) expect(forbiddenIn(value), value).toBeNull();
+          } catch (error) {
+            if (!(error instanceof ParseError)) throw error;
+            expect(forbiddenIn(error.message), error.message).toBeNull();
+          }
+        },
+      ),
+      { numRuns: 1500 },
     );
   });
 });

@@ -141,6 +141,12 @@ describe('Function: parseGatherReport', () => {
     { name: 'no pagesize line', text: withLine(3, null), kind: 'missing-field', line: 6 },
     { name: 'zone without counts', text: withLine(6, 'zone 0 Normal'), kind: 'too-few-fields', line: 7 },
     { name: 'zone with a bad count', text: withLine(6, 'zone 0 Normal 1 two 3'), kind: 'bad-token', line: 7 },
+    {
+      name: 'a zone name carrying a window title',
+      text: withLine(6, 'zone 0 \u001b]0;pwned\u0007Normal 1 2 3'),
+      kind: 'bad-token',
+      line: 7,
+    },
     { name: 'zone with a negative count', text: withLine(6, 'zone 0 Normal 1 -2 3'), kind: 'negative-count', line: 7 },
     { name: 'mail-quoted line', text: withLine(6, '> zone 0 Normal 1 2 3'), kind: 'mail-quoted', line: 7 },
     {
@@ -275,6 +281,18 @@ describe('Function: parseGatherReport, version 2', () => {
       kind: 'count-too-large',
     },
     {
+      name: 'a pageblocks zone name clearing the screen',
+      key: 'pageblocks 0 DMA',
+      line: 'pageblocks 0 DMA\u001b[2J 2 21 0 0 0 0',
+      kind: 'bad-token',
+    },
+    {
+      name: 'a freepages zone name with a right-to-left override',
+      key: 'freepages 0 DMA',
+      line: 'freepages 0 DMA\u202e 0 0 0 0 0 0',
+      kind: 'bad-token',
+    },
+    {
       name: 'a pageblocks row twice',
       key: 'pageblocks 0 DMA32',
       line: 'pageblocks 0 DMA 2 21 0 0 0 0',
@@ -347,6 +365,12 @@ describe('Function: parseRemediationReport', () => {
   ])('rejects %s', (_name, line) => {
     const text = report('remediate-prechecks-v2.txt').replace(/^precheck load .*$/m, line);
     expect(errorOf(() => parseRemediationReport(text)).kind).toBe('bad-value');
+  });
+
+  it('rejects a zone name outside the kernel identifiers, quoting it escaped', () => {
+    const text = report('remediate-compact-node.txt').replace(/^zone 0 Normal /m, 'zone 0 Nor\u200bmal\u001b[2J ');
+    const error = errorOf(() => parseRemediationReport(text));
+    expect({ kind: error.kind, token: error.token }).toEqual({ kind: 'bad-token', token: 'Nor\\u{200b}mal\\x1b[2J' });
   });
 
   it('rejects zone lines outside a before/after section', () => {

@@ -12,9 +12,9 @@
  * lower bound and its type is listed in `cappedTypes`. Old kernels name Reserve instead of HighAtomic, some lack CMA
  * or Isolate: the header says which. A "Number of mixed blocks" section (page_owner) is skipped.
  */
-import { splitLines } from '../buddyinfo.ts';
+import { checkZoneName, splitLines } from '../buddyinfo.ts';
 import { ParseError } from '../errors.ts';
-import type { Pagetypes, PagetypeZone } from '../report.ts';
+import { MIGRATE_TYPE_NAME, type Pagetypes, type PagetypeZone } from '../report.ts';
 
 const COUNT = /^>?[0-9]{1,20}$/;
 
@@ -25,6 +25,12 @@ function count(line: number, token: string): { value: number; capped: boolean } 
   if (!Number.isSafeInteger(value))
     throw new ParseError('count-too-large', line, token, 'pagetypeinfo count is too large');
   return { value, capped };
+}
+
+function checkTypeName(line: number, type: string): void {
+  if (!MIGRATE_TYPE_NAME.test(type)) {
+    throw new ParseError('bad-token', line, type, 'migrate type is not a name like Unmovable');
+  }
 }
 
 /** Parses /proc/pagetypeinfo. Throws only {@link ParseError}; a file with no blocks section has `types` from the free section. */
@@ -65,6 +71,7 @@ export function parsePagetypeinfo(text: string): Pagetypes {
     if (line.startsWith('Number of blocks type')) {
       section = 'blocks';
       blockTypes = tokens.slice(4);
+      for (const type of blockTypes) checkTypeName(no, type);
       return;
     }
     if (line.startsWith('Number of') || line.startsWith('Page block order') || line.startsWith('Pages per block')) {
@@ -87,6 +94,8 @@ export function parsePagetypeinfo(text: string): Pagetypes {
           "expected 'Node <n>, zone <zone>, type <type> <counts>'",
         );
       }
+      checkZoneName(no, zone);
+      checkTypeName(no, type);
       const counts = tokens.slice(6);
       if (counts.length !== orders) {
         throw new ParseError(
@@ -118,6 +127,7 @@ export function parsePagetypeinfo(text: string): Pagetypes {
         `blocks row has ${counts.length} values for ${types.length} migrate types`,
       );
     }
+    checkZoneName(no, zone);
     const e = entry(node, zone);
     types.forEach((type, i) => {
       e.blocks[type] = count(no, counts[i] ?? '').value;
