@@ -5,6 +5,7 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { sanitizeText } from '../core/sanitize.ts';
+import { MAX_BODY_BYTES, MAX_SUBJECT_LENGTH } from '../runtime/notify.ts';
 import type { Notification, Notifier } from '../runtime/ports.ts';
 
 export interface SnsNotifierOptions {
@@ -19,12 +20,13 @@ export class SnsNotifier implements Notifier {
     await this.options.client.send(
       new PublishCommand({
         TopicArn: this.options.topicArn,
-        // SNS rejects subjects of 100 characters or more, or with line breaks: enforce it here as well.
-        Subject: sanitizeText(notification.subject, 99),
-        Message: notification.body,
+        // SNS rejects subjects of 100 characters or more, or with line breaks or control characters. The message
+        // builders sanitize what came from a node; the last step before a mail client does so as well.
+        Subject: sanitizeText(notification.subject, MAX_SUBJECT_LENGTH),
+        Message: sanitizeText(notification.body, MAX_BODY_BYTES, { multiline: true }),
         MessageAttributes: {
           severity: { DataType: 'String', StringValue: notification.severity },
-          scanId: { DataType: 'String', StringValue: notification.scanId },
+          scanId: { DataType: 'String', StringValue: sanitizeText(notification.scanId, 80) },
           kind: { DataType: 'String.Array', StringValue: JSON.stringify(notification.kinds) },
         },
       }),

@@ -15,6 +15,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { sanitizeText } from '../core/sanitize.ts';
+import { MAX_BODY_BYTES, MAX_SUBJECT_LENGTH } from '../runtime/notify.ts';
 import type { Clock, Notification, Notifier } from '../runtime/ports.ts';
 
 export const NOTIFICATIONS_FILE = 'notifications.log';
@@ -38,8 +39,8 @@ export class LocalNotifier implements Notifier {
 
   async publish(notification: Notification): Promise<void> {
     this.published.push(notification);
-    const subject = sanitizeText(notification.subject, 99);
-    const body = sanitizeText(notification.body, 256 * 1024, { multiline: true }).replace(/\n+$/, '');
+    const subject = sanitizeText(notification.subject, MAX_SUBJECT_LENGTH);
+    const body = sanitizeText(notification.body, MAX_BODY_BYTES, { multiline: true }).replace(/\n+$/, '');
     const block = [
       `${HEADER} severity=${notification.severity} kind=${notification.kinds.join(',')} scanId=${sanitizeText(notification.scanId, 80)} at=${this.options.clock.now().toISOString()}`,
       `subject: ${subject}`,

@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createClients } from '../../lib/adapters/clients.ts';
 import { TagOptOut } from '../../lib/adapters/ec2-tags.ts';
 import { SnsNotifier } from '../../lib/adapters/sns.ts';
+import { forbiddenIn, forbiddenInAny, HOSTILE_TEXT } from '../support/forbidden-text.ts';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 const sns = mockClient(SNSClient);
@@ -63,6 +64,27 @@ describe('SnsNotifier', () => {
     const subject = sns.commandCalls(PublishCommand)[0]?.args[0].input.Subject ?? '';
     expect(subject.length).toBeLessThan(100);
     expect(subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('sends no escape, bidi, zero-width or other forbidden character in subject, message or attributes', async () => {
+    // Prepare: a notification built without the runtime's sanitizing (a Notifier must not depend on its caller).
+    sns.on(PublishCommand).resolves({});
+    const notifier = new SnsNotifier({ client: new SNSClient({ region: 'us-east-1', credentials }), topicArn: 't' });
+    // Act
+    await notifier.publish({
+      subject: `fleetscan: ${HOSTILE_TEXT}`,
+      body: `node ip-10-0-0-1${HOSTILE_TEXT}\nsecond line\tend`,
+      severity: 'CRITICAL',
+      scanId: `s-1${HOSTILE_TEXT}`,
+      kinds: ['change'],
+      facts: { newProblems: [], recovered: [], ongoing: [], remediations: [] },
+    });
+    // Assess
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(forbiddenIn(input?.Subject ?? '')).toBeNull();
+    expect(input?.Message).toMatch(/^node ip-10-0-0-1.*\nsecond line\tend$/);
+    expect(forbiddenIn(input?.Message ?? '', { multiline: true })).toBeNull();
+    expect(forbiddenInAny(input?.MessageAttributes)).toBeNull();
   });
 });
 

@@ -90,3 +90,27 @@ export const HOSTILE_TEXT = [
   '\ud800x\udc00', // lone surrogates, high then low
   '\ufff9', // interlinear annotation anchor
 ].join('');
+
+/**
+ * {@link forbiddenIn} over every string inside `value` (objects, arrays, nested; keys too), naming where the
+ * first offender is (`[3].host: U+202E ...`); null when all are clean.
+ */
+export function forbiddenInAny(
+  value: unknown,
+  options: { readonly multiline?: boolean } = {},
+  where = '',
+): string | null {
+  if (typeof value === 'string') {
+    const found = forbiddenIn(value, options);
+    return found === null ? null : `${where || 'value'}: ${found}`;
+  }
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const path = Array.isArray(value) ? `${where}[${key}]` : `${where}.${key}`;
+    const inKey = forbiddenIn(key);
+    if (inKey !== null) return `${path} (the key): ${inKey}`;
+    const found = forbiddenInAny(inner, options, path);
+    if (found !== null) return found;
+  }
+  return null;
+}
