@@ -7,10 +7,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../lib/local/demo.ts';
+import { NOTIFICATIONS_FILE, NOTIFICATIONS_JSONL } from '../../lib/local/notifier.ts';
 import { ReplayError, readReplayDir } from '../../lib/local/replay.ts';
 import { openLocalStore } from '../../lib/local/store.ts';
 import type { NodeRecord } from '../../lib/runtime/ports.ts';
 import { fleetscan } from '../cli/run-cli.ts';
+import { forbiddenIn, forbiddenInAny, HOSTILE_TEXT } from '../support/forbidden-text.ts';
 
 const HOUR = 3_600_000;
 const NOW = new Date(Math.floor(Date.now() / HOUR) * HOUR + 7 * 60_000);
@@ -62,13 +64,17 @@ async function replayDir(): Promise<string> {
     // Hundreds of NUMA nodes, under SSM's 24,000 characters (fetched in full) and over them (cut).
     'i-0aaaaaaaaaaaaaa04.txt': wide(420),
     'i-0aaaaaaaaaaaaaa05.txt': wide(700),
-    // Terminal escapes, a bidi override and NULs in the host name.
-    'i-0aaaaaaaaaaaaaa06.txt': report(['zone 0 Normal 1163 1101 932 222 10 5 3 1 0 0 0']).replace(
-      'host ip-10-9-9-9.ec2.internal',
-      'host ip-10-0-0-6\u001b]0;pwned\u0007\u001b[2J\u202eevil\u0000',
-    ),
+    // Every forbidden class (terminal escapes, bidi, zero-width, tags, ...) in the host name and the kernel.
+    'i-0aaaaaaaaaaaaaa06.txt': report(['zone 0 Normal 1163 1101 932 222 10 5 3 1 0 0 0'])
+      .replace('host ip-10-9-9-9.ec2.internal', `host ip-10-0-0-6${HOSTILE_TEXT}evil`)
+      .replace('kernel 6.1.0-18-amd64', `kernel 6.1.0${HOSTILE_TEXT}`),
     // Garbage.
     'i-0aaaaaaaaaaaaaa07.txt': '\u001b[31mnot a report\u001b[0m\n',
+    // ... in a zone name, and in a process name.
+    'i-0aaaaaaaaaaaaaa08.txt': report([`zone 0 Normal${HOSTILE_TEXT} 1163 1101 932 222 10 5 3 1 0 0 0`]),
+    'i-0aaaaaaaaaaaaaa09.txt': report(['zone 0 Normal 1163 1101 932 222 10 5 3 1 0 0 0'])
+      .replace('fleetscan-gather 1', 'fleetscan-gather 2')
+      .replace('allocfail 0 -', `allocfail 1 4 mysqld${HOSTILE_TEXT}:4`),
   };
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
   return dir;
@@ -114,12 +120,12 @@ describe('demo --replay', () => {
     });
     // Assess
     expect(result.replayed).toEqual(replay.map((node) => node.nodeId));
-    expect(result.scans.map((scan) => scan.nodes)).toEqual([37, 37, 37]);
+    expect(result.scans.map((scan) => scan.nodes)).toEqual([39, 39, 39]);
     for (const scan of result.scans) {
       const stored = await records(dataDir, scan.scanId);
       const ids = stored.map((record) => record.nodeId);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(ids).toHaveLength(37);
+      expect(ids).toHaveLength(39);
     }
     const last = result.scans.at(-1);
     const byId = new Map((await records(dataDir, last?.scanId ?? '')).map((record) => [record.nodeId, record]));
@@ -136,12 +142,20 @@ describe('demo --replay', () => {
     expect(byId.get('i-0aaaaaaaaaaaaaa05')).toMatchObject({ status: 'ERROR', error: expect.stringMatching(/cut/) });
     const hostile = byId.get('i-0aaaaaaaaaaaaaa06');
     expect(hostile?.status).toBe('WARN');
-    const unsafe = [...(hostile?.host ?? '')].filter((c) => {
-      const code = c.codePointAt(0) ?? 0;
-      return code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e);
-    });
-    expect(unsafe).toEqual([]);
+    expect(hostile?.host).toMatch(/^ip-10-0-0-6/);
     expect(byId.get('i-0aaaaaaaaaaaaaa07')).toMatchObject({ status: 'ERROR' });
+    expect(byId.get('i-0aaaaaaaaaaaaaa08')).toMatchObject({
+      status: 'ERROR',
+      error: expect.stringMatching(/zone name/),
+    });
+    expect(byId.get('i-0aaaaaaaaaaaaaa09')).toMatchObject({ status: 'ERROR', error: expect.stringMatching(/process/) });
+    for (const scan of result.scans) expect(forbiddenInAny(await records(dataDir, scan.scanId))).toBeNull();
+    // What the demo's notifier wrote, the replayed nodes' news among it.
+    const log = await readFile(path.join(dataDir, NOTIFICATIONS_FILE), 'utf8');
+    expect(log).toContain('i-0aaaaaaaaaaaaaa08');
+    expect(forbiddenIn(log, { multiline: true })).toBeNull();
+    const jsonl = (await readFile(path.join(dataDir, NOTIFICATIONS_JSONL), 'utf8')).trimEnd().split('\n');
+    expect(forbiddenInAny(jsonl.map((line) => JSON.parse(line) as unknown))).toBeNull();
     // Replayed nodes are read-only; the simulated fleet was remediated as ever.
     const remediated = result.scans.flatMap((scan) => scan.remediations.map((entry) => entry.nodeId));
     expect(remediated.some((id) => id.startsWith('i-0aaaaaaaaaaaaaa'))).toBe(false);

@@ -10,7 +10,7 @@ import type { FleetscanConfig } from '../../../lib/config/types.ts';
 import { LocalWorkQueue } from '../../../lib/local/work-queue.ts';
 import { type Collection, type CollectOptions, collect } from '../../../lib/runtime/collect.ts';
 import { decodeCollectEvent, sweepPayload } from '../../../lib/runtime/events.ts';
-import type { NodeRecord, RuntimeDeps, ScanRecord } from '../../../lib/runtime/ports.ts';
+import type { NodeRecord, RuntimeDeps, RuntimeLogger, ScanRecord } from '../../../lib/runtime/ports.ts';
 import { startScan, sweep, workOf } from '../../../lib/runtime/scan.ts';
 import { type LocalTable, startDynalite } from '../../support/dynalite.ts';
 import { forbiddenIn } from '../../support/forbidden-text.ts';
@@ -46,12 +46,21 @@ export interface WorldOptions {
   readonly config?: Parameters<typeof testConfig>[0];
 }
 
+/** One line the runtime logged. */
+export interface LoggedLine {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly attributes: Record<string, unknown> | undefined;
+}
+
 export interface World {
   readonly sim: SsmSimulator;
   readonly db: LocalTable;
   readonly config: FleetscanConfig;
   readonly clock: TestClock;
   readonly notifier: RecordingNotifier;
+  /** Every line the runtime logged, in order (the Lambdas send them to CloudWatch Logs). */
+  readonly logs: LoggedLine[];
   /** Change `.current` to inject DynamoDB faults from the next call on. */
   readonly dynamoFaults: { current: DynamoFaults };
   readonly dynamoStats: DynamoFaultStats;
@@ -101,6 +110,13 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     await new Promise((resolve) => setTimeout(resolve, 1));
   };
   const queue = new LocalWorkQueue();
+  const logs: LoggedLine[] = [];
+  const log =
+    (level: LoggedLine['level']) =>
+    (message: string, attributes?: Record<string, unknown>): void => {
+      logs.push({ level, message, attributes });
+    };
+  const logger: RuntimeLogger = { info: log('info'), warn: log('warn'), error: log('error') };
   const deps: RuntimeDeps & { readonly store: DynamoHistory } = {
     gateway: new SsmGateway({ client: clients.ssm, sendClient: clients.ssmSend, documents: DOCUMENTS, sleep: fast }),
     store: new DynamoHistory({
@@ -113,6 +129,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     }),
     notifier,
     trigger: queue,
+    logger,
     optOut: {
       optedOut: async (nodeIds) =>
         new Set(
@@ -130,6 +147,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     config,
     clock,
     notifier,
+    logs,
     dynamoFaults,
     dynamoStats: faulty.stats,
     deps,

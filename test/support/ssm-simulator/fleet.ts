@@ -3,8 +3,16 @@
  * the invocation ends. Deterministic: the same seed builds the same fleet and the same outputs.
  */
 import type { ZoneCounts } from '../../../lib/core/buddyinfo.ts';
-import { REMEDIATION_ACTIONS, type RemediationAction } from '../../../lib/core/report.ts';
-import { type HostFacts, type MemoryCondition, printGather, printRemediation, zonesFor } from './reports.ts';
+import { formatGatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../../../lib/core/report.ts';
+import { HOSTILE_TEXT } from '../forbidden-text.ts';
+import {
+  gatherReport,
+  type HostFacts,
+  type MemoryCondition,
+  printGather,
+  printRemediation,
+  zonesFor,
+} from './reports.ts';
 import { Rng } from './rng.ts';
 
 /**
@@ -17,7 +25,10 @@ import { Rng } from './rng.ts';
  * - `access-denied`: the service could not act on the node (Status Failed, Access Denied).
  * - `large`: a valid report from a 32-NUMA-node host (~5 KB): the listing cuts it, GetCommandInvocation has it all.
  * - `huge`: a report padded past 40,000 bytes: even GetCommandInvocation's 24,000 bytes miss the `end` marker.
- * - `hostile`: a valid report whose host and kernel carry terminal escapes, bidi overrides and NULs, plus stderr.
+ * - `hostile`: a valid report whose host and kernel carry every forbidden class (HOSTILE_TEXT: terminal escapes,
+ *   bidi and zero-width characters, line separators, tags, lone surrogates, ...), plus such stderr.
+ * - `hostile-zone`: a report whose Normal zone's name carries HOSTILE_TEXT (the parser rejects it).
+ * - `hostile-process`: a version-2 report whose allocfail process name carries HOSTILE_TEXT (rejected too).
  * - `hostile-garbage`: no report at all, only escape sequences, NULs and invalid UTF-8.
  * - `binary`: random bytes.
  * - `unparsable`: a report with a bad token.
@@ -36,6 +47,8 @@ export const BEHAVIOURS = [
   'large',
   'huge',
   'hostile',
+  'hostile-zone',
+  'hostile-process',
   'hostile-garbage',
   'binary',
   'unparsable',
@@ -257,9 +270,8 @@ function failure(exitCode: number, stdout: string, stderr: string): Outcome {
   };
 }
 
-export const HOSTILE_HOST = 'ip-10-0-0-1\u001b]0;pwned\u0007\u001b[2J\u202eevil\u0000host';
-export const HOSTILE_STDERR =
-  '\u001b]0;pwned\u0007\u001b[2J\u001b[31mwarning\u001b[0m: \u0000\u0001\u0002 \u202edenied';
+export const HOSTILE_HOST = `ip-10-0-0-1${HOSTILE_TEXT}evil-host`;
+export const HOSTILE_STDERR = `${HOSTILE_TEXT}\u001b[31mwarning\u001b[0m: \u0000\u0001\u0002 \u202edenied`;
 
 function gather(node: SimNode, rng: Rng): Outcome {
   const zones = (numa = node.numaNodes, extra = false): ZoneCounts[] => zonesFor(node.condition, numa, rng, extra);
@@ -288,8 +300,17 @@ function gather(node: SimNode, rng: Rng): Outcome {
       return success(lines.join('\n'));
     }
     case 'hostile': {
-      const facts = { ...node.facts, host: HOSTILE_HOST, kernel: '6.1.0\u001b[31m-red\u001b[0m\u0007' };
+      const facts = { ...node.facts, host: HOSTILE_HOST, kernel: `6.1.0${HOSTILE_TEXT}-red\u001b[0m` };
       return success(printGather(facts, node.condition, zones(), rng), HOSTILE_STDERR);
+    }
+    case 'hostile-zone': {
+      const named = zones().map((zone) => (zone.zone === 'Normal' ? { ...zone, zone: `Normal${HOSTILE_TEXT}` } : zone));
+      return success(printGather(node.facts, node.condition, named, rng), HOSTILE_STDERR);
+    }
+    case 'hostile-process': {
+      const report = gatherReport(node.facts, node.condition, zones(), rng);
+      const allocFailures = { count: 1, maxOrder: 4, processes: [{ name: `mysqld${HOSTILE_TEXT}`, order: 4 }] };
+      return success(formatGatherReport({ ...report, allocFailures }), HOSTILE_STDERR);
     }
     case 'hostile-garbage': {
       const garbage = Buffer.concat([
@@ -331,7 +352,8 @@ function remediate(node: SimNode, parameters: Readonly<Record<string, readonly s
   const acts = !dryRun && node.remediationEffect === 'improved';
   if (acts) node.condition = 'healthy';
   const after = acts ? zonesFor('healthy', node.numaNodes, rng) : before;
-  const facts = node.facts;
+  // A hostile node's remediation report carries its hostile host name too.
+  const facts = node.behaviour === 'hostile' ? { ...node.facts, host: HOSTILE_HOST } : node.facts;
   if (node.remediationEffect === 'failed' && !dryRun) {
     const report = printRemediation(facts, { action, numaNode, dryRun, before, after, stepResult: 'failed' });
     return failure(1, report, `sh: 1: cannot create /proc/sys/vm/compact_memory: Permission denied\n`);
