@@ -86,7 +86,8 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
   } catch (error) {
     const command = argv[0] !== undefined && findCommand(argv[0]) !== undefined ? `fleetscan ${argv[0]}` : 'fleetscan';
     if (error instanceof CliError) {
-      io.stderr(`${command}: ${error.message}\n`);
+      // Messages quote what users and nodes wrote (cleaned where quoted); cleaned once more as a whole.
+      io.stderr(`${command}: ${shown(error.message, 2000)}\n`);
       return error.exitCode;
     }
     const message = error instanceof Error ? error.message : String(error);

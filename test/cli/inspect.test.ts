@@ -129,7 +129,8 @@ describe('CLI: fleetscan inspect', () => {
     for (const format of ['table', 'wide', 'json', 'yaml', 'tsv', 'prometheus']) {
       const run = await fleetscan(['inspect', '-', '-o', format], crafted);
       expect(run.stdout + run.stderr, format).not.toContain('\u001b');
-      expect(run.stderr).not.toMatch(/\n\s+at /);
+      // Zone names are checked against the kernel's charset when parsed: the row is bad input.
+      expectOneLineError(run, /^fleetscan inspect: stdin: line 1: .*zone name/);
     }
   });
 
