@@ -26,13 +26,12 @@ export function renderNodeHeader(
   paint: Paint,
 ): string[] {
   const newest = records[0];
+  const lines = [paint.bold(`node ${clean(nodeId, 64)}${newest?.host ? ` (${clean(newest.host, 80)})` : ''}`)];
   const about = [
-    `node ${clean(nodeId, 64)}`,
-    newest?.host ? `host ${clean(newest.host, 80)}` : null,
     newest?.kernel ? `kernel ${clean(newest.kernel, 80)}` : null,
     newest?.pageSize ? `page size ${bytes(newest.pageSize)}` : null,
   ].filter((part): part is string => part !== null);
-  const lines = [paint.bold(about.join('  '))];
+  if (about.length > 0) lines.push(about.join(', '));
   if (state !== null) {
     const facts = [
       `${plural(state.consecutiveBreaches, 'consecutive breach', 'consecutive breaches')}`,
@@ -91,7 +90,8 @@ export function historyColumns(records: readonly NodeRecord[], paint: Paint): Co
       view: 'wide',
     },
     { header: 'SCAN', cell: (record) => record.scanId, view: 'wide' },
-    { header: 'FINDINGS / ERROR', cell: (record) => detail(record, 2), shrink: 16, rank: 4 },
+    { header: 'FINDINGS / ERROR', cell: (record) => detail(record, 1), shrink: 16, rank: 4, view: 'narrow' },
+    { header: 'FINDINGS / ERROR', cell: (record) => detail(record), shrink: 16, view: 'wide' },
   ];
 }
 

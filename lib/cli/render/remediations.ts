@@ -4,14 +4,14 @@ import { clean, type Paint, ratio, utc } from '../format.ts';
 import type { Column } from '../kit/table.ts';
 import { indexKey } from './history.ts';
 
-/** The watched index that was worst before, and the same one after. */
-export function measuredEffect(record: RemediationRecord): string {
+/** The watched index that was worst before, and the same one after; `short` leaves out its NUMA node and zone. */
+export function measuredEffect(record: RemediationRecord, short = false): string {
   const before = record.before ?? [];
   const after = record.after ?? [];
   const worst = [...before].sort((a, b) => b.unusableIndex - a.unusableIndex)[0];
   if (worst === undefined) return record.error ? clean(record.error, 80) : clean(record.detail, 80) || '-';
   const matched = after.find((index) => indexKey(index) === indexKey(worst));
-  const where = `${worst.node}/${clean(worst.zone, 16)} o${worst.order}`;
+  const where = short ? `o${worst.order}` : `${worst.node}/${clean(worst.zone, 16)} o${worst.order}`;
   if (matched === undefined) return `${where} ${ratio(worst.unusableIndex)} → -`;
   return (
     `${where} ${ratio(worst.unusableIndex)} → ${ratio(matched.unusableIndex)}` +
@@ -47,9 +47,16 @@ export function remediationColumns(paint: Paint): Column<RemediationRecord>[] {
     },
     {
       header: 'BEFORE → AFTER',
-      cell: (record) => measuredEffect(record) + (record.blocked ? '; node now blocked' : ''),
+      cell: (record) => measuredEffect(record, true) + (record.blocked ? '; node now blocked' : ''),
       shrink: 16,
       rank: 4,
+      view: 'narrow',
+    },
+    {
+      header: 'BEFORE → AFTER',
+      cell: (record) => measuredEffect(record) + (record.blocked ? '; node now blocked' : ''),
+      shrink: 16,
+      view: 'wide',
     },
     { header: 'WHY', cell: (record) => clean(record.detail ?? record.error, 200) || '-', shrink: 12, view: 'wide' },
   ];
