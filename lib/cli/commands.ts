@@ -3,7 +3,7 @@
  * `--help`/`help CMD` and shell completion all read this table, so they cannot disagree. It imports no command
  * module: each is loaded only when its command runs (`fleetscan inspect` never loads the AWS SDK or dynalite).
  */
-import { DEFAULT_STACK_NAME } from '../config/contracts.ts';
+import { CLI_ENV, DEFAULT_STACK_NAME, OUTPUT_KEYS } from '../config/contracts.ts';
 import {
   DEFAULT_DEMO_NODES,
   DEFAULT_DEMO_SCANS,
@@ -66,7 +66,7 @@ export const SOURCE_FLAGS: readonly FlagSpec[] = [
     name: 'table',
     type: 'string',
     arg: 'NAME',
-    help: "the history table (default: $FLEETSCAN_TABLE, else the stack's TableName output)",
+    help: `the history table (default: $${CLI_ENV.table}, else the stack's ${OUTPUT_KEYS.tableName} output)`,
   },
   { ...stackFlag, help: `the deployed stack to take the table from (default: ${DEFAULT_STACK_NAME})` },
   regionFlag,

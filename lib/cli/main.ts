@@ -5,6 +5,7 @@
  * else is reported as one line too, exit 1, never a stack trace (FLEETSCAN_DEBUG=1 prints the stack).
  */
 import packageJson from '../../package.json' with { type: 'json' };
+import { CLI_ENV } from '../config/contracts.ts';
 import { COMMANDS, type CommandSpec, findCommand, fullHelp, SCAN_NOW } from './commands.ts';
 import { CliError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -92,7 +93,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     }
     const message = error instanceof Error ? error.message : String(error);
     io.stderr(`${command}: ${shown(message.split('\n')[0] ?? '', 300)}\n`);
-    if (io.env.FLEETSCAN_DEBUG === '1' && error instanceof Error) io.stderr(`${error.stack}\n`);
+    if (io.env[CLI_ENV.debug] === '1' && error instanceof Error) io.stderr(`${error.stack}\n`);
     return 1;
   }
 }

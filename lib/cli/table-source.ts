@@ -5,7 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { OUTPUT_KEYS } from '../config/contracts.ts';
+import { CLI_ENV, OUTPUT_KEYS } from '../config/contracts.ts';
 import { StoreLockedError } from '../local/embedded-dynalite.ts';
 import { openLocalStore, STORE_DIR } from '../local/store.ts';
 import type { HistoryReader } from '../runtime/ports.ts';
@@ -73,7 +73,7 @@ export function explainAwsError(
   if (name === 'ResourceNotFoundException' && context.table !== undefined) {
     const where = context.origin === undefined ? '' : ` (from ${context.origin})`;
     return new CliError(
-      `no such table: ${clean(context.table, 255)}${where} — check --table, FLEETSCAN_TABLE and --region`,
+      `no such table: ${clean(context.table, 255)}${where} — check --table, ${CLI_ENV.table} and --region`,
       EXIT_FAILURE,
       { cause: error },
     );
@@ -142,14 +142,14 @@ async function resolveTable(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ table: string; origin: TableOrigin }> {
   if (options.table !== undefined) return { table: options.table, origin: 'flag' };
-  const fromEnv = env.FLEETSCAN_TABLE;
+  const fromEnv = env[CLI_ENV.table];
   if (fromEnv !== undefined && fromEnv !== '') return { table: fromEnv, origin: 'env' };
   return { table: await tableFromStack(options.stack, options.region), origin: 'stack' };
 }
 
 const ORIGIN_TEXT: Record<TableOrigin, (stack: string) => string> = {
   flag: () => '--table',
-  env: () => 'FLEETSCAN_TABLE',
+  env: () => CLI_ENV.table,
   stack: (stack) => `stack ${stack}`,
 };
 

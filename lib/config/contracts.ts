@@ -16,6 +16,14 @@ export const FUNCTION_ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
+/** The environment the CLI reads besides the AWS SDK's own. */
+export const CLI_ENV = {
+  /** The history table, when neither --table nor the stack's TableName output should be used. */
+  table: 'FLEETSCAN_TABLE',
+  /** `1`: print the stack of an unexpected error after its one-line message. */
+  debug: 'FLEETSCAN_DEBUG',
+} as const;
+
 /** The stack's outputs, by key: what the CLI reads from DescribeStacks. */
 export const OUTPUT_KEYS = {
   tableName: 'TableName',
