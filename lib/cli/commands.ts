@@ -14,6 +14,7 @@ import {
 import type { CommandModule } from './io.ts';
 import type { FlagSpec, PositionalSpec } from './kit/args.ts';
 import { OUTPUT_FORMATS, outputFlags } from './kit/output.ts';
+import { wrap } from './kit/text.ts';
 
 export const DEFAULT_DATA_DIR = '.fleetscan';
 export const DEFAULT_LIMIT = 20;
@@ -106,7 +107,7 @@ const NODE_NAMES =
 export const SCAN_NOW: CommandSpec = {
   name: 'scan',
   summary: 'start a scan now',
-  usage: ['fleetscan scan --now [--wait] [--timeout DURATION] [-o table|json|yaml] [--stack NAME] [--region REGION]'],
+  usage: ['fleetscan scan --now [--wait] [--timeout DURATION] [-o table|json|yaml] [--stack NAME] [--region R]'],
   description:
     'Starts a scan now through the deployed scan function: it sends the gather document to the target nodes, exactly\n' +
     "as the schedule does. Without --wait it prints the scan's id and returns.\n\n" +
@@ -138,9 +139,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'inspect',
     summary: "judge one host's /proc/buddyinfo (or a gather report)",
-    usage: [
-      'fleetscan inspect [FILE|-] [-o table|wide|json|yaml|tsv|prometheus] [--orders 4,6] [--zones Normal] [--page-size BYTES]',
-    ],
+    usage: ['fleetscan inspect [FILE|-] [-o FORMAT] [--orders 4,6] [--zones Normal] [options]'],
     description:
       "Judges one host's memory fragmentation. Without FILE it reads this machine the way the fleet's gather\n" +
       'document reads a node — /proc/buddyinfo, /proc/meminfo, /proc/vmstat, /proc/pagetypeinfo (as root), the\n' +
@@ -186,9 +185,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'demo',
     summary: 'the whole pipeline on a simulated fleet, no AWS account',
-    usage: [
-      'fleetscan demo [--nodes N] [--scans K] [--seed S] [--data-dir DIR] [--replay DIR] [--reset] [-o table|json|yaml]',
-    ],
+    usage: ['fleetscan demo [--nodes N] [--scans K] [--seed S] [--data-dir DIR] [--replay DIR] [--reset] [options]'],
     description:
       "Runs fleetscan's real pipeline K times on this machine — scan, collect, evaluate, store, remediate, notify — with\n" +
       'no AWS account: a simulated fleet of N nodes answers the gather and remediate documents the way SSM Run Command\n' +
@@ -237,7 +234,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'scans',
     summary: 'recent scans with counts per severity',
-    usage: ['fleetscan scans [--since WHEN] [--limit N] [-o FORMAT] [--local | --table NAME | --stack NAME]'],
+    usage: ['fleetscan scans [--since WHEN] [--limit N | --all] [-o FORMAT] [source]'],
     description:
       'Recent scans, newest first: when each ran, its status (RUNNING, COMPLETED, or INCOMPLETE when collection gave\n' +
       'up — the reason is shown), how many nodes answered, how many were OK / WARN / CRITICAL / ERROR (no verdict:\n' +
@@ -253,7 +250,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'scan',
     summary: "one scan's nodes, problems first (or --now: start one)",
     usage: [
-      'fleetscan scan SCAN_ID [--status LIST] [--cause LIST] [--limit N | --all] [-o FORMAT] [--local | --table NAME | --stack NAME]',
+      'fleetscan scan SCAN_ID [--status LIST] [--cause LIST] [--limit N | --all] [options]',
       "fleetscan scan --now [--wait]      start a scan now ('fleetscan scan --now --help')",
     ],
     description:
@@ -282,9 +279,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'nodes',
     summary: 'every node: last status, breaches, blocked, cooldown, last remediation',
-    usage: [
-      'fleetscan nodes [--status LIST] [--blocked] [--cooling-down] [--limit N | --all] [-o FORMAT] [--local | --table NAME | --stack NAME]',
-    ],
+    usage: ['fleetscan nodes [--status LIST] [--blocked] [--cooling-down] [--limit N | --all] [options]'],
     description:
       'The state of every node of the latest scan, problems first: its status in that scan, the breaching scans in a\n' +
       "row, whether fleetscan stopped remediating it (blocked: 'fleetscan clear NODE'), until when it cools down after\n" +
@@ -305,7 +300,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'history',
     summary: "one node's scans over time, with a trend line",
-    usage: ['fleetscan history NODE [--since WHEN] [--limit N] [-o FORMAT] [--local | --table NAME | --stack NAME]'],
+    usage: ['fleetscan history NODE [--since WHEN] [--limit N | --all] [-o FORMAT] [source]'],
     description:
       "One node's scans, newest first: status, cause, the worst unusable free space index, each watched zone and\n" +
       "order's index with the suitable blocks left, and the findings (or why there was no verdict). A sparkline shows\n" +
@@ -320,9 +315,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'remediations',
     summary: 'remediations and their measured effect',
-    usage: [
-      'fleetscan remediations [NODE] [--since WHEN] [--limit N] [-o FORMAT] [--local | --table NAME | --stack NAME]',
-    ],
+    usage: ['fleetscan remediations [NODE] [--since WHEN] [--limit N | --all] [-o FORMAT] [source]'],
     description:
       'Remediations, newest first — of one node when NODE is given: the action (drop-caches, compact, compact-node\n' +
       'with its NUMA node), whether it was a dry run, and its measured effect: the watched index that was worst before,\n' +
@@ -337,7 +330,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'clear',
     summary: 'let fleetscan remediate a node it gave up on',
-    usage: ['fleetscan clear NODE [-o table|json|yaml] [--local | --table NAME | --stack NAME]'],
+    usage: ['fleetscan clear NODE [-o table|json|yaml] [source]'],
     description:
       'Unblocks a node that fleetscan stopped remediating after its remediations had no measured effect\n' +
       '(remediation.maxNoEffect in a row), and resets its no-effect streak. Look first at what was tried:\n' +
@@ -362,7 +355,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       '  - the stack is deployed and settled, with the outputs the CLI reads\n' +
       '  - the schedule is enabled (fleetscan:enabled)\n' +
       '  - managed nodes carry the target tags: how many, which are offline or not Linux, and which running\n' +
-      '    instances carry the tags but are not managed by SSM (no agent, or no AmazonSSMManagedInstanceCore)\n' +
+      '    instances carry the tags but are not managed by SSM (no agent, or no\n' +
+      '    AmazonSSMManagedInstanceCore)\n' +
       "  - the last scan's age and outcome\n" +
       '  - remediation: dry run or live\n' +
       "  - the alarms' states, and confirmed vs pending e-mail subscriptions\n\n" +
@@ -411,17 +405,33 @@ export function allFlags(spec: CommandSpec): FlagSpec[] {
   return [...spec.flags, ...(spec.sourceFlags ?? [])];
 }
 
+/** Help is laid out for this many columns, whatever the terminal (as man pages are). */
+const HELP_WIDTH = 100;
+
 function flagLines(flags: readonly FlagSpec[]): string[] {
   const visible = flags.filter((flag) => flag.hidden !== true);
   const label = (flag: FlagSpec) =>
     `${flag.short === undefined ? '    ' : `-${flag.short}, `}--${flag.name}${flag.arg === undefined ? '' : ` ${flag.arg}`}`;
   const width = Math.min(26, Math.max(...visible.map((flag) => label(flag).length)));
-  return visible.map((flag) => {
+  const indent = ' '.repeat(width + 4);
+  return visible.flatMap((flag) => {
     const name = label(flag);
-    return name.length > width
-      ? `  ${name}\n  ${' '.repeat(width)}  ${flag.help}`
-      : `  ${name.padEnd(width)}  ${flag.help}`;
+    const [first = '', ...rest] = wrap(flag.help, HELP_WIDTH - indent.length);
+    const head = name.length > width ? [`  ${name}`, `${indent}${first}`] : [`  ${name.padEnd(width)}  ${first}`];
+    return [...head, ...rest.map((line) => `${indent}${line}`)];
   });
+}
+
+/** Prose paragraphs re-flowed to the help's width; a paragraph with indented lines (examples, lists) kept as written. */
+export function reflow(text: string): string {
+  return text
+    .split('\n\n')
+    .map((paragraph) =>
+      paragraph.split('\n').some((line) => line.startsWith(' '))
+        ? paragraph
+        : wrap(paragraph.replace(/\n/g, ' '), HELP_WIDTH).join('\n'),
+    )
+    .join('\n\n');
 }
 
 /** `--help` and `fleetscan help CMD`: generated from the command's declaration. */
@@ -429,7 +439,7 @@ export function helpText(spec: CommandSpec): string {
   const [first = '', ...more] = spec.usage;
   const sections = [
     [`usage: ${first}`, ...more.map((line) => `       ${line}`)].join('\n'),
-    spec.description,
+    reflow(spec.description),
     ['options:', ...flagLines([...spec.flags, { name: 'help', short: 'h', type: 'boolean', help: 'this help' }])].join(
       '\n',
     ),
@@ -437,7 +447,7 @@ export function helpText(spec: CommandSpec): string {
   if (spec.sourceFlags !== undefined) {
     sections.push(
       [
-        'where the history is read from:',
+        'source — where the history is read from:',
         ...flagLines(spec.sourceFlags),
         "Credentials come from the AWS SDK's standard chain (environment, profile, SSO, instance role).",
       ].join('\n'),

@@ -11,6 +11,7 @@ import { EXIT_INTERRUPTED, type Io } from './io.ts';
 import { parseFlags, stringFlag, wholeNumber } from './kit/args.ts';
 import { fitted } from './kit/emit.ts';
 import { isStructured, resolveOutput, structured } from './kit/output.ts';
+import { wrap } from './kit/text.ts';
 import { SHORT_ID } from './render/scans.ts';
 import { EXIT_FAILURE, localStoreError, quietSdk, shortPath } from './table-source.ts';
 
@@ -18,10 +19,15 @@ import { EXIT_FAILURE, localStoreError, quietSdk, shortPath } from './table-sour
 export function profileHelp(): string {
   return [
     'the simulated nodes (node 0 is this machine, read-only):',
-    ...Object.entries(PROFILE_DESCRIPTIONS).map(([profile, text]) => `  ${profile.padEnd(12)} ${text}`),
+    ...Object.entries(PROFILE_DESCRIPTIONS).flatMap(([profile, text]) =>
+      wrap(`  ${profile.padEnd(12)} ${text}`, 100, ' '.repeat(13)),
+    ),
     'Node 0 and every node whose index ends in 5 carry the opt-out tag fleetscan:remediate=false.',
-    'The policy is the deployed default (CRITICAL after 2 breaching scans; at most 5 remediations per scan, 6 h',
-    'cooldown per node), except that remediation is not a dry run: the simulated nodes are safe to act on.',
+    ...wrap(
+      'The policy is the deployed default (CRITICAL after 2 breaching scans; at most 5 remediations per scan, 6 h ' +
+        'cooldown per node), except that remediation is not a dry run: the simulated nodes are safe to act on.',
+      100,
+    ),
   ].join('\n');
 }
 

@@ -31,7 +31,7 @@ export function outputFlags(formats: readonly string[] = OUTPUT_FORMATS): FlagSp
       type: 'string',
       values: formats,
       arg: 'FORMAT',
-      help: `${formats.join('|')} (default: table; wide adds columns)`,
+      help: `${formats.join('|')} (default: table${formats.includes('wide') ? '; wide adds columns' : ''})`,
     },
     { name: 'json', type: 'boolean', help: 'same as -o json' },
     { name: 'no-headers', type: 'boolean', help: 'leave out column headers and summary lines' },
