@@ -15,6 +15,14 @@ import type { CommandModule } from './io.ts';
 import type { FlagSpec, PositionalSpec } from './kit/args.ts';
 import { OUTPUT_FORMATS, outputFlags } from './kit/output.ts';
 import { wrap } from './kit/text.ts';
+import {
+  DEFAULT_PICTURE_SCANS,
+  MAX_PICTURE_SCANS,
+  READ_BUDGET,
+  REMEDIATION_ROWS,
+  REPORT_NODES,
+  TREND_NODES,
+} from './picture-limits.ts';
 
 export const DEFAULT_DATA_DIR = '.fleetscan';
 export const DEFAULT_LIMIT = 20;
@@ -98,6 +106,14 @@ const statusFlag = (what: string): FlagSpec => ({
   arg: 'LIST',
   help: `only ${what} with these statuses, comma-separated: ${NODE_STATUSES.join(', ')}`,
 });
+
+/** `--scans N` of the pictures. */
+const scansFlag: FlagSpec = {
+  name: 'scans',
+  type: 'string',
+  arg: 'N',
+  help: `scans to show, the newest (default: ${DEFAULT_PICTURE_SCANS}, at most ${MAX_PICTURE_SCANS})`,
+};
 
 const HISTORY_EXIT = 'exit status: 0 success, 1 the history could not be read, 2 usage';
 const NODE_NAMES =
@@ -296,6 +312,51 @@ export const COMMANDS: readonly CommandSpec[] = [
     sourceFlags: SOURCE_FLAGS,
     exitStatus: HISTORY_EXIT,
     load: () => import('./nodes.ts'),
+  },
+  {
+    name: 'fleet',
+    summary: 'the fleet at a glance: nodes × scans heatmap, worst first',
+    usage: ['fleetscan fleet [--scans N] [--limit N] [-o table|json|yaml] [source]'],
+    description:
+      "The fleet at a glance: one row per node, worst first, one character per scan (oldest on the left) for the node's " +
+      "worst unusable free space index on the index's own scale (░ below 0.250, ▒ below 0.500, ▓ below 0.750, █ 0.750 " +
+      'and above), × for ERROR (no verdict), · where the scan has no record of the node; coloured by status on a ' +
+      "terminal. A last row shows each scan's problem nodes. Nodes rank by their latest status (CRITICAL, ERROR, WARN, " +
+      'OK), then their highest index in the window, then how often they were not OK. The oldest scans are left out ' +
+      'when the terminal ($COLUMNS) is too narrow.\n\n' +
+      'It reads every node record of the scans shown (a 10,000-node fleet: 10 pages, about 520 items and 0.5 MB per ' +
+      `scan); the window stops at the newest scans that hold at most ${READ_BUDGET.toLocaleString('en-US')} records.`,
+    positionals: [],
+    flags: [scansFlag, limitFlag('nodes, the worst,'), ...outputFlags(['table', 'json', 'yaml'])],
+    sourceFlags: SOURCE_FLAGS,
+    exitStatus: HISTORY_EXIT,
+    load: () => import('./fleet.ts'),
+  },
+  {
+    name: 'report',
+    summary: 'the fleet as one self-contained HTML page',
+    usage: ['fleetscan report --html FILE [--scans N] [--limit N] [source]'],
+    description:
+      'Writes one self-contained HTML page (inline CSS and SVG; no script, font, image or other request) with: the ' +
+      'fleet heatmap — the worst unusable free space index of the worst nodes in each of the last scans (ranked as ' +
+      "'fleetscan fleet' ranks them); the nodes not OK per scan by severity, with the counts; the remediations in " +
+      `those scans by outcome, and the ${REMEDIATION_ROWS} newest in a table; and the trend lines of the ` +
+      `${TREND_NODES} worst nodes. Open it in any browser, offline.\n\n` +
+      "It reads every node record of the scans shown, as 'fleetscan fleet' does, and the remediations since the " +
+      'oldest of them.',
+    positionals: [],
+    flags: [
+      { name: 'html', type: 'string', arg: 'FILE', complete: 'file', help: 'where to write the page (overwritten)' },
+      scansFlag,
+      {
+        ...limitFlag('nodes in the heatmap, the worst,'),
+        help: `nodes in the heatmap, the worst (default: ${REPORT_NODES}, at most ${MAX_LIMIT})`,
+      },
+      ...outputFlags(['table', 'json', 'yaml']).filter((flag) => flag.name !== 'no-headers'),
+    ],
+    sourceFlags: SOURCE_FLAGS,
+    exitStatus: 'exit status: 0 success, 1 the history could not be read or the file not written, 2 usage',
+    load: () => import('./report.ts'),
   },
   {
     name: 'history',

@@ -17,14 +17,11 @@
  * byTime Query page per MAX_REMEDIATIONS (fleetscan makes a few per scan).
  */
 import type { HistoryReader, NodeStatus, RemediationRecord, ScanRecord, ScanStatus } from '../runtime/ports.ts';
-import { CliError } from './errors.ts';
 import { clean } from './format.ts';
 import { readUpTo } from './history-options.ts';
+import { wholeNumber } from './kit/args.ts';
+import { DEFAULT_PICTURE_SCANS, MAX_PICTURE_SCANS, READ_BUDGET } from './picture-limits.ts';
 
-export const DEFAULT_SCANS = 24;
-export const MAX_SCANS = 500;
-/** Node records one picture reads at most: 25 scans of a 10,000-node fleet. */
-export const READ_BUDGET = 250_000;
 /** Records asked for per listScanNodes page (the store's largest page). */
 export const NODE_PAGE = 1000;
 /** Remediations the report reads at most (newest first). */
@@ -225,12 +222,7 @@ export function outcomeOf(record: RemediationRecord): OutcomeKey {
   return record.status === 'PENDING' || record.effect === undefined ? 'pending' : record.effect;
 }
 
-/** `--scans N`: a whole number from 1 to MAX_SCANS (default DEFAULT_SCANS). */
+/** `--scans N`: how many of the newest scans a picture shows. */
 export function parseScans(value: string | boolean | undefined): number {
-  if (value === undefined) return DEFAULT_SCANS;
-  const scans = Number(value);
-  if (typeof value !== 'string' || !/^[0-9]+$/.test(value) || scans < 1 || scans > MAX_SCANS) {
-    throw new CliError(`--scans: '${clean(String(value), 20)}' is not a whole number from 1 to ${MAX_SCANS}`);
-  }
-  return scans;
+  return wholeNumber('scans', value, 1, MAX_PICTURE_SCANS) ?? DEFAULT_PICTURE_SCANS;
 }

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type FleetModel, readFleet } from '../../lib/cli/fleet-data.ts';
-import {
-  escapeHtml,
-  indexColour,
-  REMEDIATION_ROWS,
-  renderHtmlReport,
-  TREND_NODES,
-  untrusted,
-} from '../../lib/cli/render/html-report.ts';
+import { REMEDIATION_ROWS, TREND_NODES } from '../../lib/cli/picture-limits.ts';
+import { escapeHtml, indexColour, renderHtmlReport, untrusted } from '../../lib/cli/render/html-report.ts';
 import type { RemediationRecord } from '../../lib/runtime/ports.ts';
 import { FakeReader, gridHistory, nodeRecord, remediation, scanRecord } from './fleet-fixtures.ts';
 

@@ -25,12 +25,15 @@
  * left (sealed, INCOMPLETE and half-collected scans), against the managed policies.
  */
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { INDEXES } from '../../lib/adapters/dynamo/schema.ts';
 import { TABLE_ACCESS, type TableAccess } from '../../lib/adapters/table-access.ts';
 import { main } from '../../lib/cli/main.ts';
@@ -529,6 +532,8 @@ describe('Least privilege: the CLI’s managed policies and the DynamoDB calls t
   it('reads the history with exactly what the read-only policy grants', async () => {
     const [first, , third] = scanIds;
     const node = world.sim.fleet.withBehaviour('fragmented')[0]?.instanceId ?? '';
+    const page = join(tmpdir(), `fleetscan-least-privilege-${randomUUID()}.html`);
+    onTestFinished(() => rm(page, { force: true }));
     const calls = [
       ...(await command(['scans'])),
       ...(await command(['scans', '--limit', '2'])),
@@ -542,6 +547,9 @@ describe('Least privilege: the CLI’s managed policies and the DynamoDB calls t
       ...(await command(['history', node, '--since', '1h', '--json'])),
       ...(await command(['remediations'])),
       ...(await command(['remediations', node])),
+      // The pictures: every record of the window's scans, and the remediations since its oldest.
+      ...(await command(['fleet', '--json'])),
+      ...(await command(['report', '--html', page])),
     ];
     const { items, queries } = summarize(calls);
 

@@ -19,7 +19,8 @@ import {
   outcomeOf,
 } from '../fleet-data.ts';
 import { ratio, utc } from '../format.ts';
-import { measuredEffect } from '../render.ts';
+import { REMEDIATION_ROWS, TREND_NODES } from '../picture-limits.ts';
+import { measuredEffect } from './remediations.ts';
 
 export interface HtmlOptions {
   /** Where the history was read from (shown in the header). */
@@ -31,9 +32,6 @@ export interface HtmlOptions {
   /** Remediation table rows at most. @default REMEDIATION_ROWS */
   readonly remediationRows?: number;
 }
-
-export const TREND_NODES = 8;
-export const REMEDIATION_ROWS = 100;
 
 const ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
