@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // They need Chromium: `npm run test:browser` (vitest.browser.config.ts).
+    exclude: [...configDefaults.exclude, 'test/browser/**'],
     // A directory per run where test/infra/support.ts keeps the stacks it synthesizes once for every file.
     globalSetup: ['test/infra/global-setup.ts'],
     testTimeout: 30_000,
