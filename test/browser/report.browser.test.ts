@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetNode, FleetScan } from '../../lib/cli/fleet-data.ts';
-import { TREND_NODES } from '../../lib/cli/render/html-report.ts';
-import type { RemediationJson } from '../../lib/cli/render.ts';
+import { TREND_NODES } from '../../lib/cli/picture-limits.ts';
+import type { RemediationJson } from '../../lib/cli/views.ts';
 import { fleetscan, ROOT } from '../cli/run-cli.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
