@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // They need Chromium: `npm run test:browser` (vitest.browser.config.ts).
-    exclude: [...configDefaults.exclude, 'test/browser/**'],
+    // They need Debian's Chromium, zsh and fish: `npm run test:system` (vitest.system.config.ts).
+    exclude: [...configDefaults.exclude, 'test/system/**'],
     // A directory per run where test/infra/support.ts keeps the stacks it synthesizes once for every file.
     globalSetup: ['test/infra/global-setup.ts'],
     testTimeout: 30_000,

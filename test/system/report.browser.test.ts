@@ -2,7 +2,7 @@
  * `fleetscan report --html` opened in a real browser: Debian's headless Chromium, driven by playwright-core (which
  * downloads no browser). The history is the demo's — the real runtime on a simulated fleet — plus one replayed node
  * whose gather report carries a hostile host name. Not part of `npm test` (it needs Chromium): `npm run
- * test:browser`, which `.ci/run` runs after installing `chromium` from Debian.
+ * test:system`, which `.ci/run` runs after installing `chromium` from Debian.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
