@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import { HOOK_TIMEOUT_MS, INTEGRATION_TEST_TIMEOUT_MS, TEST_TIMEOUT_MS } from './test/support/timeouts.ts';
 
 /**
  * The test files that synthesize stacks, run the SSM documents' shell scripts or spawn the CLI: the integration
@@ -20,8 +21,8 @@ const SYSTEM = [...configDefaults.exclude, 'test/system/**'];
 
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: TEST_TIMEOUT_MS,
+    hookTimeout: HOOK_TIMEOUT_MS,
     pool: 'forks',
     // The SDK's notice that its 2027 releases will need Node 22 is noise in every test file's output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
@@ -32,6 +33,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: INTEGRATION,
+          testTimeout: INTEGRATION_TEST_TIMEOUT_MS,
           // A directory per run for the stacks test/infra/support.ts synthesizes once for every file.
           globalSetup: ['test/infra/global-setup.ts'],
         },

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
+import { CLI_RUN_TIMEOUT_MS } from '../support/timeouts.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/fleetscan.mjs');
@@ -21,7 +22,11 @@ function fleetscan(args: string[], stdin?: string, env: Record<string, string> =
     const child = execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', FLEETSCAN_DEBUG: '', COLUMNS: '', ...env } },
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', FLEETSCAN_DEBUG: '', COLUMNS: '', ...env },
+        timeout: CLI_RUN_TIMEOUT_MS,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
         resolve({ code, stdout, stderr });

@@ -22,8 +22,14 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** How long a spawned `npx cdk synth` (tsx start, synthesis, two esbuild bundles, cdk-nag) may take. */
 export const CDK_SPAWN_TIMEOUT_MS = 150_000;
-/** What a test (or hook) that spawns cdk, or waits for another file's synthesis, may take: the spawn, plus margin. */
-export const SYNTH_TEST_TIMEOUT_MS = CDK_SPAWN_TIMEOUT_MS + 30_000;
+/** How long a file waits for a fixture another file is making: at most that file's cdk spawn, then writing it. */
+const FIXTURE_WAIT_MS = CDK_SPAWN_TIMEOUT_MS + 10_000;
+/**
+ * What a test (or hook) may take that spawns cdk, or reads fixtures: the longest wait (one made by cdk; the others
+ * are synthesized in-process in seconds), plus margin. Longer than the spawn's and the wait's own bounds, so that
+ * they fail first, with their own message.
+ */
+export const SYNTH_TEST_TIMEOUT_MS = FIXTURE_WAIT_MS + 20_000;
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -159,11 +165,11 @@ export function synthesized(name: string, spec: FixtureSpec = {}): Synthesized {
       throw error;
     }
   } else {
-    const deadline = Date.now() + SYNTH_TEST_TIMEOUT_MS;
+    const deadline = Date.now() + FIXTURE_WAIT_MS;
     while (!existsSync(done)) {
       if (existsSync(failed))
         throw new Error(`fixture ${name} failed in another test file: ${readFileSync(failed, 'utf8')}`);
-      if (Date.now() > deadline) throw new Error(`fixture ${name} was not ready after ${SYNTH_TEST_TIMEOUT_MS} ms`);
+      if (Date.now() > deadline) throw new Error(`fixture ${name} was not ready after ${FIXTURE_WAIT_MS} ms`);
       Atomics.wait(sleeper, 0, 0, 200);
     }
   }

@@ -10,6 +10,7 @@ import { SSM_LIMITS } from '../../lib/config/contracts.ts';
 import { parseBuddyinfo } from '../../lib/core/buddyinfo.ts';
 import { ParseError } from '../../lib/core/errors.ts';
 import { parseGatherReport } from '../../lib/core/report.ts';
+import { SCRIPT_RUN_TIMEOUT_MS, SLOW_SCRIPT_RUN_TIMEOUT_MS } from '../support/timeouts.ts';
 import {
   calls,
   copyLayout,
@@ -181,7 +182,7 @@ describe('Script: gather.sh limits', () => {
   it('gives up on a journal that does not answer within its time bound', () => {
     const stubs = makeStubs({ kernelLog: { kind: 'slow-journal' } });
 
-    const run = runScript('sh', gatherScriptWith(), join(FIXTURES, 'x86-1node'), stubs, 20_000);
+    const run = runScript('sh', gatherScriptWith(), join(FIXTURES, 'x86-1node'), stubs, SLOW_SCRIPT_RUN_TIMEOUT_MS);
 
     expect(run.status).toBe(0);
     expect(parseGatherReport(run.stdout).allocFailures).toBeNull();
@@ -194,7 +195,7 @@ describe('Script: gather.sh limits', () => {
     expect(spawnSync('mkfifo', [join(root, 'proc/pagetypeinfo')]).status).toBe(0);
     const stubs = makeStubs({ kernelLog: { kind: 'dmesg', file: KERNEL_LOG } });
 
-    const run = runScript('sh', gatherScriptWith(), root, stubs, 10_000);
+    const run = runScript('sh', gatherScriptWith(), root, stubs, SCRIPT_RUN_TIMEOUT_MS);
 
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('\npagetypes unknown\nend\n');
@@ -272,7 +273,13 @@ function logFile(text: string): string {
 describe.each(SHELLS)('Script: gather.sh kernel log since the previous scan, run by %s', (shell) => {
   const gather = (since: number, kernelLog: Parameters<typeof makeStubs>[0]['kernelLog'], layout = 'x86-1node') => {
     const stubs = makeStubs({ kernelLog });
-    const run = runScript(shell, gatherScriptWith({ since: String(since) }), join(FIXTURES, layout), stubs, 20_000);
+    const run = runScript(
+      shell,
+      gatherScriptWith({ since: String(since) }),
+      join(FIXTURES, layout),
+      stubs,
+      SLOW_SCRIPT_RUN_TIMEOUT_MS,
+    );
     return { run, stubs, report: parseGatherReport(run.stdout) };
   };
 

@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SCRIPT_RUN_TIMEOUT_MS } from '../support/timeouts.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/proc');
@@ -119,7 +120,13 @@ export interface RunResult {
 }
 
 /** Runs a script file with `shell`, FLEETSCAN_ROOT at `root` and the stubs first on PATH. */
-export function runScript(shell: string, script: string, root: string, stubs: Stubs, timeoutMs = 10_000): RunResult {
+export function runScript(
+  shell: string,
+  script: string,
+  root: string,
+  stubs: Stubs,
+  timeoutMs = SCRIPT_RUN_TIMEOUT_MS,
+): RunResult {
   const started = performance.now();
   const result = spawnSync(shell, [script], {
     encoding: 'utf8',
