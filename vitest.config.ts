@@ -12,7 +12,7 @@ const INTEGRATION = [
   'test/scripts/*.test.ts',
   'test/core/read-local.test.ts',
   // bin/fleetscan.mjs spawned (test/cli/run-cli.ts).
-  'test/cli/{clear,conventions,demo,history,inspect,pictures}.test.ts',
+  'test/cli/{clear,conventions,demo,history,inspect,pictures,startup}.test.ts',
   'test/local/replay.test.ts',
 ];
 
@@ -34,8 +34,9 @@ export default defineConfig({
           name: 'integration',
           include: INTEGRATION,
           testTimeout: INTEGRATION_TEST_TIMEOUT_MS,
-          // A directory per run for the stacks test/infra/support.ts synthesizes once for every file.
-          globalSetup: ['test/infra/global-setup.ts'],
+          // The CLI bundle, built from the sources as they are; a directory per run for the stacks
+          // test/infra/support.ts synthesizes once for every file.
+          globalSetup: ['test/support/build-cli.ts', 'test/infra/global-setup.ts'],
         },
       },
     ],
