@@ -3,7 +3,6 @@
  * lib/core/report.ts, as prometheus/procfs keeps them). Used by `fleetscan inspect` and by the local fleet's node for
  * this host: `readLocalGather` reads everything the gather script reads, into the same version-2 report.
  */
-import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname as hostnameOfOs, release as osRelease } from 'node:os';
 import { parseBuddyinfo } from './buddyinfo.ts';
@@ -66,8 +65,10 @@ export type CommandRunner = (
 ) => Promise<{ readonly stdout: string; readonly exitCode: number | null; readonly timedOut: boolean }>;
 
 /** Runs the real command; a missing one answers exit code 127 with no output. */
-export const runCommand: CommandRunner = (command, args, timeoutMs) =>
-  new Promise((resolve) => {
+export const runCommand: CommandRunner = async (command, args, timeoutMs) => {
+  // Loaded on first use: `fleetscan inspect` reads files only, and starts sooner without child_process.
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
     execFile(
       command,
       [...args],
@@ -80,6 +81,7 @@ export const runCommand: CommandRunner = (command, args, timeoutMs) =>
       },
     );
   });
+};
 
 export interface LocalGatherOptions {
   /** Re-roots /proc and /sys (fixture trees in tests). @default '' */
