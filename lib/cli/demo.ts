@@ -1,8 +1,7 @@
 /** `fleetscan demo`: the whole pipeline on this machine, against a simulated fleet, with no AWS account. */
 import path from 'node:path';
-import { type DemoResult, type DemoScan, DemoSetupError, runDemo } from '../local/demo.ts';
+import type { DemoResult, DemoScan } from '../local/demo.ts';
 import { DEFAULT_DEMO_SCANS, MAX_DEMO_NODES, MAX_DEMO_SCANS } from '../local/demo-defaults.ts';
-import { PROFILE_DESCRIPTIONS } from '../local/fleet.ts';
 import { ReplayError, type ReplayNode, readReplayDir } from '../local/replay.ts';
 import { allFlags, commandSpec, DEFAULT_DATA_DIR } from './commands.ts';
 import { CliError } from './errors.ts';
@@ -16,7 +15,8 @@ import { SHORT_ID } from './render/scans.ts';
 import { EXIT_FAILURE, localStoreError, quietSdk, shortPath } from './table-source.ts';
 
 /** The simulated nodes, for `fleetscan demo --help`. */
-export function profileHelp(): string {
+export async function profileHelp(): Promise<string> {
+  const { PROFILE_DESCRIPTIONS } = await import('../local/fleet.ts');
   return [
     'the simulated nodes (node 0 is this machine, read-only):',
     ...Object.entries(PROFILE_DESCRIPTIONS).flatMap(([profile, text]) =>
@@ -153,6 +153,8 @@ export async function run(args: readonly string[], io: Io): Promise<number> {
     }
   }
   const signal = io.graceful?.();
+  // The demo, its store and the AWS SDK load only now: not for a usage error.
+  const { DemoSetupError, runDemo } = await import('../local/demo.ts');
   let result: DemoResult;
   try {
     result = await runDemo({

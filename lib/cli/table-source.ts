@@ -6,10 +6,9 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI_ENV, OUTPUT_KEYS } from '../config/contracts.ts';
+import { STORE_DIR } from '../local/demo-defaults.ts';
 import { StoreLockedError } from '../local/embedded-dynalite.ts';
-import { openLocalStore, STORE_DIR } from '../local/store.ts';
 import type { HistoryReader } from '../runtime/ports.ts';
-import { openDynamoHistory } from './dynamo-reader.ts';
 import { CliError } from './errors.ts';
 import { clean } from './format.ts';
 
@@ -161,6 +160,8 @@ export async function openHistory(
   quietSdk();
   if (options.local) return openLocalHistory(options.dataDir);
   const { table, origin } = await resolveTable(options, env);
+  // The DynamoDB SDK and the store are loaded only once the history is opened (not for usage errors).
+  const { openDynamoHistory } = await import('./dynamo-reader.ts');
   const reader = openDynamoHistory({
     tableName: table,
     ...(options.region === undefined ? {} : { region: options.region }),
@@ -191,6 +192,7 @@ export async function openLocalHistory(dataDir: string): Promise<HistorySource> 
       EXIT_FAILURE,
     );
   }
+  const { openLocalStore } = await import('../local/store.ts');
   const store = await openLocalStore({ dataDir, create: false }).catch((error: unknown) => {
     throw localStoreError(error, dataDir);
   });

@@ -17,13 +17,13 @@ import { collect } from '../runtime/collect.ts';
 import type { RemediationRecord, RuntimeDeps, SeverityCounts, WorkItem } from '../runtime/ports.ts';
 import { startScan } from '../runtime/scan.ts';
 import { SCAN_INTERVAL_MS, SimulatedClock } from './clock.ts';
-import { DEFAULT_DEMO_NODES, DEFAULT_DEMO_SEED } from './demo-defaults.ts';
+import { DEFAULT_DEMO_NODES, DEFAULT_DEMO_SEED, STORE_DIR } from './demo-defaults.ts';
 import { DEFAULT_OPT_OUT_TAG, DEFAULT_TARGET_TAG, SimulatedFleet } from './fleet.ts';
 import { LocalCommandGateway } from './gateway.ts';
 import { LocalNotifier, NOTIFICATIONS_FILE, NOTIFICATIONS_JSONL } from './notifier.ts';
 import { FleetOptOutSource } from './opt-out.ts';
 import type { ReplayNode } from './replay.ts';
-import { openLocalStore, STORE_DIR } from './store.ts';
+import { openLocalStore } from './store.ts';
 import { readThisHost } from './this-host.ts';
 import { LocalWorkQueue } from './work-queue.ts';
 

@@ -8,10 +8,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoHistory } from '../adapters/dynamo/history.ts';
 import type { Clock } from '../runtime/ports.ts';
+import { STORE_DIR } from './demo-defaults.ts';
 import { startDynalite } from './embedded-dynalite.ts';
 import { ensureTable } from './table.ts';
 
-export const STORE_DIR = 'store';
 export const LOCAL_TABLE = 'fleetscan-history';
 
 export interface LocalStoreOptions {
