@@ -14,7 +14,7 @@ import {
 import type { CommandModule } from './io.ts';
 import type { FlagSpec, PositionalSpec } from './kit/args.ts';
 import { OUTPUT_FORMATS, outputFlags } from './kit/output.ts';
-import { wrap } from './kit/text.ts';
+import { grouped, wrap } from './kit/text.ts';
 import {
   DEFAULT_PICTURE_SCANS,
   MAX_PICTURE_SCANS,
@@ -325,7 +325,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'OK), then their highest index in the window, then how often they were not OK. The oldest scans are left out ' +
       'when the terminal ($COLUMNS) is too narrow.\n\n' +
       'It reads every node record of the scans shown (a 10,000-node fleet: 10 pages, about 520 items and 0.5 MB per ' +
-      `scan); the window stops at the newest scans that hold at most ${READ_BUDGET.toLocaleString('en-US')} records.`,
+      `scan); the window stops at the newest scans that hold at most ${grouped(READ_BUDGET)} records.`,
     positionals: [],
     flags: [scansFlag, limitFlag('nodes, the worst,'), ...outputFlags(['table', 'json', 'yaml'])],
     sourceFlags: SOURCE_FLAGS,

@@ -6,6 +6,7 @@
 import { formatThousandths } from '../core/metrics.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import type { NodeStatus } from '../runtime/ports.ts';
+import { grouped } from './kit/text.ts';
 
 /** Node-originated text (host, kernel, errors, findings), cleaned for a terminal line. */
 export function clean(value: string | null | undefined, max = 120): string {
@@ -27,7 +28,7 @@ export function utc(iso: string | null | undefined): string {
 
 /** `1 node`, `3 nodes`; `irregular` for nouns whose plural is not noun + s. */
 export function plural(count: number, noun: string, irregular = `${noun}s`): string {
-  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : irregular}`;
+  return `${grouped(count)} ${count === 1 ? noun : irregular}`;
 }
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;

@@ -8,7 +8,6 @@ import { DEFAULT_DIAGNOSIS } from '../core/diagnosis.ts';
 import { ParseError } from '../core/errors.ts';
 import { hostMetrics } from '../core/metrics.ts';
 import { DEFAULT_THRESHOLDS, evaluate, type Thresholds } from '../core/policy.ts';
-import { readLocalGather } from '../core/read-local.ts';
 import { chooseAction } from '../core/remedy.ts';
 import { type ParsedGatherReport, parseAny, REMEDIATION_ACTIONS } from '../core/report.ts';
 import { allFlags, commandSpec } from './commands.ts';
@@ -143,6 +142,8 @@ async function inspectInput(
     return { ...DEFAULT_THRESHOLDS, consecutiveBreachesForCritical: 1, ...options.watch };
   };
   if (file === undefined) {
+    // This machine's sources are read only here: a FILE's inspection loads none of that code.
+    const { readLocalGather } = await import('../core/read-local.ts');
     let report: ParsedGatherReport;
     try {
       report = await readLocalGather({

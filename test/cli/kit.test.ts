@@ -4,7 +4,7 @@ import { painter } from '../../lib/cli/format.ts';
 import { closest, parseFlags, wholeNumber } from '../../lib/cli/kit/args.ts';
 import { colorEnabled, outputFlags, outputWidth, resolveOutput } from '../../lib/cli/kit/output.ts';
 import { type Column, renderTable } from '../../lib/cli/kit/table.ts';
-import { displayWidth, truncate, wrap } from '../../lib/cli/kit/text.ts';
+import { displayWidth, grouped, truncate, wrap } from '../../lib/cli/kit/text.ts';
 import { toYaml } from '../../lib/cli/kit/yaml.ts';
 import { bufferIo } from './buffer-io.ts';
 
@@ -198,5 +198,13 @@ describe('Function: toYaml', () => {
     );
     expect(toYaml('042')).toBe('"042"\n');
     expect(toYaml('a: b')).toBe('"a: b"\n');
+  });
+});
+
+describe('Function: grouped', () => {
+  it('separates thousands as en-US does, without loading ICU', () => {
+    for (const value of [0, 7, 999, 1000, 12_500, 1_000_000, 250_000, 123_456_789, -4321, 1234.5]) {
+      expect(grouped(value)).toBe(value.toLocaleString('en-US', { maximumFractionDigits: 20 }));
+    }
   });
 });

@@ -7,6 +7,7 @@
  */
 import { sanitizeText } from '../../core/sanitize.ts';
 import { CliError } from '../errors.ts';
+import { grouped } from './text.ts';
 
 export interface FlagSpec {
   /** The long name, without `--`. */
@@ -160,7 +161,7 @@ export function wholeNumber(flag: string, value: string | boolean | undefined, m
   const number = Number(value);
   if (!/^[0-9]+$/.test(value) || number < min || number > max) {
     throw new CliError(
-      `--${flag}: '${shown(value, 20)}' is not a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`,
+      `--${flag}: '${shown(value, 20)}' is not a whole number from ${grouped(min)} to ${grouped(max)}`,
     );
   }
   return number;
