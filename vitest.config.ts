@@ -7,7 +7,7 @@ import { HOOK_TIMEOUT_MS, INTEGRATION_TEST_TIMEOUT_MS, TEST_TIMEOUT_MS } from '.
  */
 const INTEGRATION = [
   // Synthesis (test/infra/support.ts): `npx cdk synth`, and variants in-process.
-  'test/infra/{alarms,cli,cli-policies,collect-handoff,dashboard,stack,stack-config,table-access}.test.ts',
+  'test/infra/{alarms,cli,cli-policies,collect-handoff,dashboard,gather-live,stack,stack-config,table-access}.test.ts',
   // gather.sh and remediate.sh run by bash and dash (test/scripts/harness.ts).
   'test/scripts/*.test.ts',
   'test/core/read-local.test.ts',
