@@ -7,6 +7,7 @@
  * characters; bodies list a bounded number of nodes and say how many more there are, so a 10,000-node scan
  * cannot exceed SNS's 256 KB.
  */
+import { formatThousandths } from '../core/metrics.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import type {
   Changes,
@@ -32,9 +33,9 @@ export const MAX_SUBJECT_LENGTH = 99;
 
 const STATUS_ORDER: readonly NodeStatus[] = ['CRITICAL', 'ERROR', 'WARN', 'OK'];
 
-/** Thousandths as the kernel's debugfs prints them: 998 → 0.998, −1000 → -1.000. */
+/** Thousandths as the kernel's debugfs prints them (998 → 0.998); '-' when unknown. */
 export function formatIndex(thousandths: number | null): string {
-  return thousandths === null ? '-' : (thousandths / 1000).toFixed(3);
+  return thousandths === null ? '-' : formatThousandths(thousandths);
 }
 
 /** The scan's severity: its worst node. ERROR (a node that could not be judged) ranks below CRITICAL only. */
