@@ -579,6 +579,46 @@ describe('SSM simulator: node behaviours', () => {
     });
   });
 
+  it('prints version 2 on request: counters that grow with the time between gathers, failures since `since`', async () => {
+    // Prepare: one fragmented and one healthy node printing version 2, a clock moved by hand.
+    let now = new Date('2026-03-01T12:00:00Z');
+    const sim = await start({
+      fleet: Fleet.build({ size: 2, seed: 8, mix: { fragmented: 1 }, reportVersion: 2 }),
+      clock: { now: () => now },
+    });
+    const ssm = simulatorClient(sim);
+    const gatherReports = async (since: string) => {
+      const sent = await ssm.send(new SendCommandCommand(gatherInput({ Parameters: { since: [since] } })));
+      const page = await ssm.send(
+        new ListCommandInvocationsCommand({ CommandId: sent.Command?.CommandId, Details: true }),
+      );
+      return new Map(
+        (page.CommandInvocations ?? []).map((invocation) => [
+          sim.fleet.node(invocation.InstanceId ?? '').behaviour,
+          parseGatherReport(invocation.CommandPlugins?.[0]?.Output ?? ''),
+        ]),
+      );
+    };
+    // Act: two gathers 15 minutes apart, the second counting failures from the first on.
+    const first = await gatherReports('0');
+    const firstAt = Math.floor(now.getTime() / 1000);
+    now = new Date(now.getTime() + 15 * 60_000);
+    const second = await gatherReports(String(firstAt));
+    // Assess
+    const [fragmented, healthy] = [second.get('fragmented'), second.get('healthy')];
+    expect(fragmented?.version).toBe(2);
+    expect(fragmented?.bootId).toBe(first.get('fragmented')?.bootId);
+    expect(fragmented?.uptimeSeconds).toBe((first.get('fragmented')?.uptimeSeconds ?? 0) + 900);
+    const stalls = (report: typeof fragmented) => report?.vmstat?.compact_stall ?? Number.NaN;
+    expect(stalls(fragmented)).toBeGreaterThan(stalls(first.get('fragmented')));
+    // Failures are logged in every interval; the second gather counts only those since the first.
+    const logged = sim.fleet.withBehaviour('fragmented')[0]?.signals?.failures ?? [];
+    expect(fragmented?.allocFailures?.count).toBe(logged.filter((failure) => failure.at >= firstAt).length);
+    expect(fragmented?.allocFailures?.count).toBeLessThan(logged.length);
+    expect(healthy?.allocFailures).toMatchObject({ count: 0 });
+    expect(healthy?.pagetypes?.zones.map((zone) => zone.zone)).toEqual(healthy?.zones.map((zone) => zone.zone));
+  });
+
   it('reports undelivered invocations with their terminal status, spaced or compact', async () => {
     const mix = { 'delivery-timed-out': 1, undeliverable: 1, 'invalid-platform': 1, 'execution-timed-out': 1 } as const;
     for (const [spelling, expected] of [

@@ -3,7 +3,21 @@
  * the invocation ends. Deterministic: the same seed builds the same fleet and the same outputs.
  */
 import type { ZoneCounts } from '../../../lib/core/buddyinfo.ts';
-import { formatGatherReport, REMEDIATION_ACTIONS, type RemediationAction } from '../../../lib/core/report.ts';
+import {
+  formatGatherReport,
+  type GatherReport,
+  REMEDIATION_ACTIONS,
+  type RemediationAction,
+} from '../../../lib/core/report.ts';
+import {
+  advanceSignals,
+  type CounterBehaviour,
+  createSignals,
+  diagnosticsOf,
+  QUIET,
+  type SimSignals,
+} from '../../../lib/local/kernel-signals.ts';
+import { Rng as SignalRng } from '../../../lib/local/random.ts';
 import { HOSTILE_TEXT } from '../forbidden-text.ts';
 import {
   gatherReport,
@@ -92,6 +106,8 @@ export interface SimNode {
   /** Stays InProgress until `SsmSimulator.complete()` releases it. */
   straggler: boolean;
   readonly facts: HostFacts;
+  /** Version 2's kernel signals (boot id, counters, kernel log), moved on at every gather; null: prints version 1's fields only. */
+  readonly signals: SimSignals | null;
   /** Every command this node was targeted by, in order (delivered or not). */
   readonly received: ReceivedCommand[];
 }
@@ -103,7 +119,16 @@ export interface NodeSpec {
   readonly remediationEffect?: RemediationEffect;
   readonly straggler?: boolean;
   readonly instanceId?: string;
+  /** @default 1 */
+  readonly reportVersion?: ReportVersion;
 }
+
+/**
+ * 1: the gather report's version-1 fields only (what most tests need). 2: also what a real host's gather prints since
+ * version 2 — boot id, uptime, load, the kernel log's failures since the previous scan, vmstat counters growing with
+ * the time between gathers, sysctls, pagetypeinfo (lib/local/kernel-signals.ts, as the demo's fleet prints them).
+ */
+export type ReportVersion = 1 | 2;
 
 export interface FleetOptions {
   /** Number of nodes. */
@@ -116,6 +141,8 @@ export interface FleetOptions {
   readonly mix?: Partial<Record<Behaviour, number>>;
   /** @default 'improved' */
   readonly remediationEffect?: RemediationEffect;
+  /** @default 1 */
+  readonly reportVersion?: ReportVersion;
 }
 
 const KERNELS = ['6.1.112-124.190.amzn2023.x86_64', '5.10.227-219.884.amzn2.x86_64', '6.8.0-1018-aws'];
@@ -155,6 +182,7 @@ export class Fleet {
         behaviour,
         tags: { ...(options.tags ?? { fleetscan: 'enabled' }) },
         remediationEffect: options.remediationEffect ?? 'improved',
+        reportVersion: options.reportVersion ?? 1,
       });
     }
     return fleet;
@@ -167,22 +195,34 @@ export class Fleet {
     if (!/^i-[0-9a-f]{17}$/.test(instanceId)) throw new Error(`not an instance id: ${instanceId}`);
     if (this.byId.has(instanceId)) throw new Error(`duplicate instance id ${instanceId}`);
     const behaviour = spec.behaviour ?? 'healthy';
+    // Drawn in this order since the first fleets: the same seed keeps giving the same nodes.
+    const numaNodes = spec.numaNodes ?? (behaviour === 'large' ? 32 : rng.chance(0.3) ? 2 : 1);
+    const facts: HostFacts = {
+      host: `ip-10-${rng.int(0, 255)}-${rng.int(0, 255)}-${rng.int(1, 254)}.ec2.internal`,
+      kernel: KERNELS[rng.int(0, KERNELS.length - 1)] ?? 'unknown',
+      pageSize: 4096,
+      // 8–128 GiB of RAM less what the kernel reserves, as MemTotal shows it.
+      memTotalKb: 2 ** rng.int(3, 7) * 1024 * 1024 - rng.int(200_000, 600_000),
+    };
     const node: SimNode = {
       instanceId,
       index,
       tags: { ...(spec.tags ?? { fleetscan: 'enabled' }) },
       behaviour,
       condition: conditionOf(behaviour),
-      numaNodes: spec.numaNodes ?? (behaviour === 'large' ? 32 : rng.chance(0.3) ? 2 : 1),
+      numaNodes,
       remediationEffect: spec.remediationEffect ?? 'improved',
       straggler: spec.straggler ?? false,
-      facts: {
-        host: `ip-10-${rng.int(0, 255)}-${rng.int(0, 255)}-${rng.int(1, 254)}.ec2.internal`,
-        kernel: KERNELS[rng.int(0, KERNELS.length - 1)] ?? 'unknown',
-        pageSize: 4096,
-        // 8–128 GiB of RAM less what the kernel reserves, as MemTotal shows it.
-        memTotalKb: 2 ** rng.int(3, 7) * 1024 * 1024 - rng.int(200_000, 600_000),
-      },
+      facts,
+      signals:
+        spec.reportVersion === 2
+          ? createSignals(new SignalRng(rng.int(0, 0xffff_ffff)), {
+              immovable: false,
+              busy: false,
+              klogReadable: true,
+              cpus: Math.max(2, Math.round(facts.memTotalKb / (4 * 1024 * 1024))),
+            })
+          : null,
       received: [],
     };
     this.nodes.push(node);
@@ -219,12 +259,16 @@ export class Fleet {
   }
 }
 
-/** Runs a document on a node: what the invocation ends with. `rng` is this invocation's own generator. */
+/**
+ * Runs a document on a node: what the invocation ends with. `rng` is this invocation's own generator; `now` the
+ * service's time (version-2 counters grow with the time between gathers).
+ */
 export function runDocument(
   node: SimNode,
   kind: DocumentKind,
   parameters: Readonly<Record<string, readonly string[]>>,
   rng: Rng,
+  now: Date = new Date(),
 ): Outcome {
   const undelivered = (status: Outcome['status'], statusDetails: string): Outcome => ({
     status,
@@ -245,7 +289,47 @@ export function runDocument(
       return undelivered('Failed', 'Access Denied');
     default:
   }
-  return kind === 'gather' ? gather(node, rng) : remediate(node, parameters, rng);
+  return kind === 'gather' ? gather(node, rng, parameters, now) : remediate(node, parameters, rng);
+}
+
+/** Counters per minute by memory condition (as the demo's fleet has them for its profiles). */
+const COUNTERS: Readonly<Record<MemoryCondition, CounterBehaviour>> = {
+  healthy: QUIET,
+  fragmented: { compactStalls: 6, compactFailShare: 0.8, reclaimStalls: 0.5 },
+  'low-memory': { compactStalls: 0.5, compactFailShare: 0.7, reclaimStalls: 25 },
+};
+
+/**
+ * The version-2 fields of a gather printing `zones` (undefined for a version-1 node): the node's signals moved on to
+ * `now`, failures counted from the command's `since`.
+ */
+function version2(
+  node: SimNode,
+  zones: ZoneCounts[],
+  parameters: Readonly<Record<string, readonly string[]>>,
+  now: Date,
+  rng: Rng,
+): Partial<GatherReport> | undefined {
+  if (node.signals === null) return undefined;
+  const signalRng = new SignalRng(rng.int(0, 0xffff_ffff));
+  const seconds = Math.floor(now.getTime() / 1000);
+  const failures =
+    node.condition === 'fragmented' ? { count: signalRng.int(1, 6), orders: [4, 5, 6] } : { count: 0, orders: [] };
+  advanceSignals(node.signals, seconds, COUNTERS[node.condition], failures, signalRng);
+  const since = Number(parameters.since?.[0] ?? '0');
+  return diagnosticsOf(
+    node.signals,
+    {
+      zones,
+      watched: zones.filter((zone) => zone.zone === 'Normal'),
+      pageSize: node.facts.pageSize,
+      memTotalKb: node.facts.memTotalKb,
+      memAvailableKb: Math.floor(node.facts.memTotalKb / 2),
+    },
+    seconds,
+    Number.isSafeInteger(since) ? since : 0,
+    signalRng,
+  );
 }
 
 function success(stdout: string | Uint8Array, stderr: string | Uint8Array = EMPTY): Outcome {
@@ -273,13 +357,15 @@ function failure(exitCode: number, stdout: string, stderr: string): Outcome {
 export const HOSTILE_HOST = `ip-10-0-0-1${HOSTILE_TEXT}evil-host`;
 export const HOSTILE_STDERR = `${HOSTILE_TEXT}\u001b[31mwarning\u001b[0m: \u0000\u0001\u0002 \u202edenied`;
 
-function gather(node: SimNode, rng: Rng): Outcome {
+function gather(node: SimNode, rng: Rng, parameters: Readonly<Record<string, readonly string[]>>, now: Date): Outcome {
   const zones = (numa = node.numaNodes, extra = false): ZoneCounts[] => zonesFor(node.condition, numa, rng, extra);
+  const print = (facts: HostFacts, printed: ZoneCounts[]): string =>
+    printGather(facts, node.condition, printed, rng, version2(node, printed, parameters, now, rng));
   switch (node.behaviour) {
     case 'failed':
       return failure(1, '', 'cat: /proc/buddyinfo: Permission denied\n');
     case 'execution-timed-out': {
-      const report = printGather(node.facts, node.condition, zones(), rng);
+      const report = print(node.facts, zones());
       return {
         status: 'TimedOut',
         statusDetails: 'Execution Timed Out',
@@ -290,9 +376,9 @@ function gather(node: SimNode, rng: Rng): Outcome {
       };
     }
     case 'large':
-      return success(printGather(node.facts, node.condition, zones(node.numaNodes, true), rng));
+      return success(print(node.facts, zones(node.numaNodes, true)));
     case 'huge': {
-      const report = printGather(node.facts, node.condition, zones(), rng);
+      const report = print(node.facts, zones());
       const padding = Array.from({ length: 500 }, (_, i) => `note ${String(i).padStart(4, '0')} ${'x'.repeat(72)}`);
       const lines = report.split('\n');
       const end = lines.lastIndexOf('end');
@@ -301,7 +387,7 @@ function gather(node: SimNode, rng: Rng): Outcome {
     }
     case 'hostile': {
       const facts = { ...node.facts, host: HOSTILE_HOST, kernel: `6.1.0${HOSTILE_TEXT}-red\u001b[0m` };
-      return success(printGather(facts, node.condition, zones(), rng), HOSTILE_STDERR);
+      return success(print(facts, zones()), HOSTILE_STDERR);
     }
     case 'hostile-zone': {
       const named = zones().map((zone) => (zone.zone === 'Normal' ? { ...zone, zone: `Normal${HOSTILE_TEXT}` } : zone));
@@ -327,7 +413,7 @@ function gather(node: SimNode, rng: Rng): Outcome {
     case 'empty':
       return success('');
     default:
-      return success(printGather(node.facts, node.condition, zones(), rng));
+      return success(print(node.facts, zones()));
   }
 }
 

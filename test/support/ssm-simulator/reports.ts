@@ -136,8 +136,15 @@ export function gatherReport(
   };
 }
 
-export function printGather(facts: HostFacts, condition: MemoryCondition, zones: ZoneCounts[], rng: Rng): string {
-  return formatGatherReport(gatherReport(facts, condition, zones, rng));
+/** `v2`: version 2's fields (kernel signals, failures since the previous scan), printed as the gather script does. */
+export function printGather(
+  facts: HostFacts,
+  condition: MemoryCondition,
+  zones: ZoneCounts[],
+  rng: Rng,
+  v2?: Partial<GatherReport>,
+): string {
+  return formatGatherReport({ ...gatherReport(facts, condition, zones, rng), ...v2 });
 }
 
 export interface RemediationRun {

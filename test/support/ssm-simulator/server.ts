@@ -571,6 +571,7 @@ export class SsmSimulator {
             command.kind,
             command.parameters,
             Rng.derive(seed, `${command.commandId}/${node.instanceId}`),
+            command.requestedAt,
           );
       if (outcome.statusDetails === 'Failed' || outcome.statusDetails === 'Execution Timed Out') errors += 1;
       command.invocations.set(node.instanceId, {
