@@ -118,6 +118,8 @@ interface Layout {
 export class DynamoNodeRecordStore implements NodeRecordStore {
   private readonly orders: readonly number[];
   private readonly cache = new Map<string, Item | null>();
+  /** Cached items' rows by node id (dropped with the item). */
+  private readonly unpacked = new WeakMap<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
 
   constructor(
     private readonly table: DynamoTable,
@@ -152,6 +154,26 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     if (!(bytes instanceof Uint8Array)) return [];
     const { orders, rows } = unpackRows(bytes);
     return rows.map((row) => fromRow(row, scan, orders));
+  }
+
+  /**
+   * The records of these nodes an item holds, the others not decoded (a bucket holds ~32 nodes, a page reads one or
+   * two of them). A cached item is unpacked once: previous-record lookups hit each bucket many times per scan.
+   */
+  private decodeOnly(item: Item, scan: { scanId: string; at: string }, only: ReadonlySet<string>): StoredRecord[] {
+    let byNode = this.unpacked.get(item);
+    if (byNode === undefined) {
+      const bytes = item.r;
+      const { orders, rows } = bytes instanceof Uint8Array ? unpackRows(bytes) : { orders: [], rows: [] };
+      byNode = { orders, rows: new Map(rows.map((row) => [String(row[0]), row])) };
+      this.unpacked.set(item, byNode);
+    }
+    const out: StoredRecord[] = [];
+    for (const nodeId of only) {
+      const row = byNode.rows.get(nodeId);
+      if (row !== undefined) out.push(fromRow(row, scan, byNode.orders));
+    }
+    return out;
   }
 
   /* ---- the journal ---- */
@@ -445,8 +467,8 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const want = new Set(nodeIds);
     for (const item of items.values()) {
       if (item === null) continue;
-      for (const { record } of this.decode(item, { scanId: sealed.scanId, at: sealed.requestedAt })) {
-        if (want.has(record.nodeId)) out.set(record.nodeId, record);
+      for (const { record } of this.decodeOnly(item, { scanId: sealed.scanId, at: sealed.requestedAt }, want)) {
+        out.set(record.nodeId, record);
       }
     }
     return out;
@@ -593,8 +615,10 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
           const sk = String(item.sk);
           if (sk === upper) continue;
           const split = sk.indexOf('#');
-          const found = this.decode(item, { at: sk.slice(0, split), scanId: sk.slice(split + 1) }).find(
-            (stored) => stored.record.nodeId === nodeId,
+          const [found] = this.decodeOnly(
+            item,
+            { at: sk.slice(0, split), scanId: sk.slice(split + 1) },
+            new Set([nodeId]),
           );
           if (found === undefined) continue;
           if (out.length === limit) return { items: out, next: encodeCursor({ e, k: lastSk }) };
