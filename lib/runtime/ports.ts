@@ -613,6 +613,8 @@ export interface ScanStore {
   listScans(page: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>>;
   /** The newest scan requested before `at` whose records are sealed into the node history (for previous records). */
   latestSealedBefore(at: string): Promise<ScanRecord | null>;
+  /** The newest scan requested before `at`, sealed or not. */
+  latestBefore(at: string): Promise<ScanRecord | null>;
   getShard(scanId: string, shard: number): Promise<ShardRecord | null>;
   listShards(scanId: string): Promise<ShardRecord[]>;
   /**

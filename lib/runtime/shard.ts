@@ -122,6 +122,43 @@ interface Judged {
   readonly changes: StatusChange[];
 }
 
+/**
+ * The previous scan the records of a page are judged against: the newest sealed one (its records are the nodes'
+ * previous records), and whether its records are the nodes' states too — it is the newest scan before this one
+ * (no scan since whose verdicts are not in those records) and it completed (every verdict it stored was folded in).
+ */
+interface PreviousScan {
+  readonly sealed: ScanRecord | null;
+  readonly adjacent: boolean;
+}
+
+/** A node's verdict from its report, its breach streak so far and its remediations' no-effect streak. */
+function judge(
+  report: ParsedGatherReport,
+  before: NodeRecord | undefined,
+  scan: ScanRecord,
+  config: FleetscanConfig,
+  streaks: { readonly breaches: number; readonly noEffect: number },
+): Verdict {
+  return evaluate(
+    {
+      zones: report.zones,
+      memTotalKb: report.memTotalKb,
+      memAvailableKb: report.memAvailableKb,
+      allocFailures: report.allocFailures,
+      previousBreaches: streaks.breaches,
+      kernel: report.kernel,
+      pagetypes: report.pagetypes,
+      rates: ratesSince(before, report, scan),
+      noEffectStreak: streaks.noEffect,
+    },
+    config.thresholds,
+    config.diagnosis,
+  );
+}
+
+const NO_STREAKS = { breaches: 0, noEffect: 0 } as const;
+
 /** One listing page → the records to store, the verdicts to fold in, the host names new to the history. */
 async function judgePage(
   deps: RuntimeDeps,
@@ -129,21 +166,37 @@ async function judgePage(
   scan: ScanRecord,
   commandId: string,
   invocations: readonly Invocation[],
-  previousScan: ScanRecord | null,
+  previousScan: PreviousScan,
 ): Promise<Judged> {
   const ids = invocations.map((invocation) => invocation.instanceId);
-  const [states, previous] = await Promise.all([
-    deps.store.states.getNodeStates(ids),
-    previousScan === null
+  const [previous, reads] = await Promise.all([
+    previousScan.sealed === null
       ? Promise.resolve(new Map<string, NodeRecord>())
-      : deps.store.records.previousRecords(previousScan, ids),
+      : deps.store.records.previousRecords(previousScan.sealed, ids),
+    mapLimited(invocations, FULL_OUTPUT_CONCURRENCY, (invocation) =>
+      invocation.terminal && invocation.state === 'Success'
+        ? readReport(deps.gateway, commandId, invocation, parseGatherReport)
+        : Promise.resolve(null),
+    ),
   ]);
+  // A node whose report shows nothing at all, and whose previous record (of the scan just before, completed) had no breach
+  // streak, has a state with none either: its verdict cannot depend on the state (a streak only counts breaches, a
+  // no-effect streak only speaks of troubled zones), and there is nothing to reset. Most of a fleet, most scans:
+  // their states are not read (a read costs even for an absent state).
+  const stateless = new Map<string, Verdict>();
+  for (const [index, invocation] of invocations.entries()) {
+    const read = reads[index];
+    const before = previous.get(invocation.instanceId);
+    if (!previousScan.adjacent || before === undefined || before.consecutiveBreaches !== 0) continue;
+    if (!invocation.terminal || invocation.state !== 'Success' || read === null || read === undefined || !read.ok) {
+      continue;
+    }
+    const verdict = judge(read.report, before, scan, config, NO_STREAKS);
+    if (verdict.level === 'OK') stateless.set(invocation.instanceId, verdict);
+  }
+  const wanted = ids.filter((id) => !stateless.has(id));
+  const states = wanted.length === 0 ? new Map<string, NodeState>() : await deps.store.states.getNodeStates(wanted);
   const context: RecordContext = { scanId: scan.scanId, at: scan.requestedAt };
-  const reads = await mapLimited(invocations, FULL_OUTPUT_CONCURRENCY, (invocation) =>
-    invocation.terminal && invocation.state === 'Success'
-      ? readReport(deps.gateway, commandId, invocation, parseGatherReport)
-      : Promise.resolve(null),
-  );
   const stored: StoredRecord[] = [];
   const updates = new Map<string, VerdictUpdate>();
   const newHosts: { nodeId: string; host: string }[] = [];
@@ -169,21 +222,9 @@ async function judgePage(
     }
     const { report } = read;
     const before = previous.get(invocation.instanceId);
-    const verdict = evaluate(
-      {
-        zones: report.zones,
-        memTotalKb: report.memTotalKb,
-        memAvailableKb: report.memAvailableKb,
-        allocFailures: report.allocFailures,
-        previousBreaches: breaches,
-        kernel: report.kernel,
-        pagetypes: report.pagetypes,
-        rates: ratesSince(before, report, scan),
-        noEffectStreak: state?.noEffectCount ?? 0,
-      },
-      config.thresholds,
-      config.diagnosis,
-    );
+    const verdict =
+      stateless.get(invocation.instanceId) ??
+      judge(report, before, scan, config, { breaches, noEffect: state?.noEffectCount ?? 0 });
     const record = judgedRecord(context, invocation, report, verdict, config.thresholds);
     changes.push({ nodeId: record.nodeId, status: record.status, from: before?.status ?? null });
     // A newer scan has judged this node since: this one's data is too old to act on.
@@ -359,7 +400,15 @@ async function walk(
   let nodes = 0;
   let slowest = 0;
   let skip: Set<string> | null = null;
-  const previousScan = await deps.store.scans.latestSealedBefore(scan.requestedAt);
+  const [sealed, latest] = await Promise.all([
+    deps.store.scans.latestSealedBefore(scan.requestedAt),
+    deps.store.scans.latestBefore(scan.requestedAt),
+  ]);
+  // Adjacent only when complete: a shard given up may have stored a page whose verdicts were never folded in.
+  const previousScan: PreviousScan = {
+    sealed,
+    adjacent: sealed !== null && sealed.status === 'COMPLETED' && latest?.scanId === sealed.scanId,
+  };
   if (targeted === null) targeted = (await deps.gateway.describeCommand(commandId))?.targetCount ?? null;
 
   while (!listed) {

@@ -4,6 +4,7 @@ import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { keys } from '../../lib/adapters/dynamo/schema.ts';
 import { PROBLEM_NODE_LOG } from '../../lib/config/contracts.ts';
 import type { FleetscanConfig } from '../../lib/config/types.ts';
+import { DEFAULT_THRESHOLDS } from '../../lib/core/policy.ts';
 import { LocalWorkQueue } from '../../lib/local/work-queue.ts';
 import { collect, collectRemediation } from '../../lib/runtime/collect.ts';
 import type { ScanWork } from '../../lib/runtime/finish.ts';
@@ -631,6 +632,69 @@ describe('counters between scans', () => {
     expect(found).not.toContain('compaction-futile');
     const [record] = await allNodes(third.scan.scanId);
     expect(record).toMatchObject({ bootId: BOOT_B.slice(0, 8), uptimeSeconds: 300, counters: counters(3, 0) });
+  });
+});
+
+describe('node states are read only where a verdict may depend on them', () => {
+  /** Records the node ids each getNodeStates call asks for. */
+  function spyOnStateReads(): string[][] {
+    const asked: string[][] = [];
+    const read = h.store.states.getNodeStates.bind(h.store.states);
+    h.store.states.getNodeStates = async (ids) => {
+      asked.push([...ids].sort());
+      return read(ids);
+    };
+    return asked;
+  }
+  const gatherOf = (numa: readonly (readonly number[])[], id: string) => () => ({
+    output: gatherOutput({ host: `host-${id}`, numa }),
+  });
+
+  it('skips healthy nodes whose previous record had no breach, and still resets a streak that ended', async () => {
+    // Prepare: a healthy node, a fragmented one, and one that breaches in the first scan only; CRITICAL after 2.
+    const config = testConfig({
+      remediation: { enabled: false },
+      thresholds: { ...DEFAULT_THRESHOLDS, consecutiveBreachesForCritical: 2 },
+    });
+    h.fleet.add('i-healthy');
+    h.fleet.add('i-fragmented', { numa: [FRAGMENTED] });
+    const recovering = h.fleet.add('i-recovering', { numa: [FRAGMENTED] });
+    const asked = spyOnStateReads();
+    // Act: scan 1 (no previous scan), scan 2 (the recovering node is healthy), scan 3 (it breaches again).
+    await scanAndCollect(config);
+    h.clock.advance(15 * 60_000);
+    recovering.gather = gatherOf([HEALTHY], 'i-recovering');
+    await scanAndCollect(config);
+    h.clock.advance(15 * 60_000);
+    recovering.gather = gatherOf([FRAGMENTED], 'i-recovering');
+    const third = await scanAndCollect(config);
+    // Assess: the first scan reads every state; then only the nodes with a breach now or in their previous record.
+    expect(asked).toEqual([
+      ['i-fragmented', 'i-healthy', 'i-recovering'],
+      ['i-fragmented', 'i-recovering'],
+      ['i-fragmented', 'i-recovering'],
+    ]);
+    // The streak that ended in scan 2 was reset: its new breach is the first of two (WARN), not CRITICAL.
+    const records = new Map((await allNodes(third.scan.scanId)).map((record) => [record.nodeId, record]));
+    expect(records.get('i-recovering')).toMatchObject({ status: 'WARN', consecutiveBreaches: 1 });
+    expect(records.get('i-fragmented')).toMatchObject({ status: 'CRITICAL', consecutiveBreaches: 3 });
+    expect(await h.store.states.getNodeState('i-healthy')).toBeNull();
+  });
+
+  it('reads every state when a scan since the previous sealed one is not in the history yet', async () => {
+    // Prepare: a sealed scan, then a scan sent but never collected.
+    const config = testConfig({ remediation: { enabled: false } });
+    h.fleet.add('i-healthy-1');
+    h.fleet.add('i-healthy-2');
+    await scanAndCollect(config);
+    h.clock.advance(15 * 60_000);
+    await startScan(h.deps, config);
+    h.clock.advance(15 * 60_000);
+    const asked = spyOnStateReads();
+    // Act
+    await scanAndCollect(config);
+    // Assess: its verdicts are in no record the collector reads, so the states are.
+    expect(asked).toEqual([['i-healthy-1', 'i-healthy-2']]);
   });
 });
 

@@ -96,6 +96,22 @@ export class DynamoScanStore implements ScanStore {
     return null;
   }
 
+  async latestBefore(at: string): Promise<ScanRecord | null> {
+    const result = await this.table.queryOnce(
+      {
+        IndexName: INDEXES.byTime.name,
+        KeyConditionExpression: '#p = :p AND #s < :at',
+        ExpressionAttributeNames: { '#p': INDEXES.byTime.partitionKey, '#s': INDEXES.byTime.sortKey },
+        ExpressionAttributeValues: { ':p': SCANS_PARTITION, ':at': at },
+        ScanIndexForward: false,
+      },
+      1,
+      undefined,
+    );
+    const [item] = result.Items ?? [];
+    return item === undefined ? null : scanFromItem(item);
+  }
+
   async getShard(scanId: string, shard: number): Promise<ShardRecord | null> {
     const item = await this.table.get(keys.shard(scanId, shard));
     return item === undefined ? null : shardFromItem(item);

@@ -2,10 +2,14 @@
  * ScanStore on dynalite: scans and their shards, the collection lease and checkpoint a resumable collection rests
  * on, the due list the sweep reads, completion and sealing.
  */
+
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { itemSize } from '../../../lib/adapters/dynamo/codec.ts';
 import type { DynamoHistory } from '../../../lib/adapters/dynamo/history.ts';
-import type { ScanRecord, ShardRecord } from '../../../lib/runtime/ports.ts';
-import { NO_TALLIES } from '../../../lib/runtime/tallies.ts';
+import { keys } from '../../../lib/adapters/dynamo/schema.ts';
+import type { ScanRecord, ShardRecord, StatusChange } from '../../../lib/runtime/ports.ts';
+import { NO_CHANGES, NO_TALLIES } from '../../../lib/runtime/tallies.ts';
 import { type LocalTable, startDynalite } from '../../support/dynalite.ts';
 
 let db: LocalTable;
@@ -103,7 +107,7 @@ describe('Scans: creating and listing', () => {
     expect(await store.scans.getCommand('cmd-none')).toBeNull();
   });
 
-  it('lists scans newest first, since a time, and finds the newest sealed one before a time', async () => {
+  it('lists scans newest first, since a time, and finds the newest (sealed) one before a time', async () => {
     for (let minute = 0; minute < 5; minute += 1) {
       await store.scans.createScan(scan(`s-${minute}`, `2025-03-01T12:0${minute}:00.000Z`), []);
     }
@@ -113,6 +117,8 @@ describe('Scans: creating and listing', () => {
     expect(second.items.map((item) => item.scanId)).toEqual(['s-2', 's-1']);
     expect((await store.scans.listScans({ limit: 10, since: '2025-03-01T12:03:00.000Z' })).items).toHaveLength(2);
     expect(await store.scans.latestSealedBefore('2025-03-01T12:04:00.000Z')).toBeNull();
+    expect((await store.scans.latestBefore('2025-03-01T12:04:00.000Z'))?.scanId).toBe('s-3');
+    expect(await store.scans.latestBefore('2025-03-01T12:00:00.000Z')).toBeNull();
     await store.scans.markSealed('s-1', { bits: 3, next: 8 });
     await store.scans.markSealed('s-3', { bits: 3, next: 8 });
     expect((await store.scans.latestSealedBefore('2025-03-01T12:04:00.000Z'))?.scanId).toBe('s-3');
