@@ -193,6 +193,50 @@ describe('Shards: the collection lease', () => {
     });
   });
 
+  it('keeps a checkpoint with 40 listed changes small, reads them back, and reads changes written as maps', async () => {
+    // Prepare: the most changes a shard lists (new problems and recoveries), a replayed node's id with a space.
+    await runningScan();
+    await store.scans.takeShardLease('s1', 0, lease('holder'));
+    const listed: StatusChange[] = Array.from({ length: 40 }, (_, index) => ({
+      nodeId: index === 0 ? 'web 1' : `i-${String(index).padStart(17, '0')}`,
+      status: index % 2 === 0 ? 'CRITICAL' : 'OK',
+      from: index % 3 === 0 ? null : 'WARN',
+    }));
+    const withChanges = { ...tallies(50), changes: { ...NO_CHANGES, listed } };
+    // Act
+    await store.scans.checkpointShard('s1', 0, {
+      token: 'holder',
+      from: 0,
+      page: 1,
+      nextToken: 't1',
+      listed: false,
+      tallies: withChanges,
+      targeted: 120,
+    });
+    // Assess: every change back as it was; the item within 1.5 KB (a checkpoint rewrites all of it each page).
+    expect((await store.scans.getShard('s1', 0))?.tallies.changes.listed).toEqual(listed);
+    const item = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.shard('s1', 0) }));
+    expect(itemSize(item.Item ?? {})).toBeLessThan(1536);
+    // A scan item written before the compact form: its changes as maps still read.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.tableName,
+        Key: keys.shard('s1', 0),
+        UpdateExpression: 'SET tallies.changes.listed = :old',
+        ExpressionAttributeValues: {
+          ':old': [
+            { n: 'i-old', s: 'ERROR', f: 'OK' },
+            { n: 'i-new', s: 'WARN' },
+          ],
+        },
+      }),
+    );
+    expect((await store.scans.getShard('s1', 0))?.tallies.changes.listed).toEqual([
+      { nodeId: 'i-old', status: 'ERROR', from: 'OK' },
+      { nodeId: 'i-new', status: 'WARN', from: null },
+    ]);
+  });
+
   it('gives the lease back after a failure, keeping the error, and finishes a shard once', async () => {
     await runningScan();
     await store.scans.takeShardLease('s1', 1, lease('x'));
