@@ -1,11 +1,16 @@
 /**
- * `npm run bench [-- --nodes 10000] [--json] [--no-naive] [--no-extras]`
+ * `npm run bench [-- --nodes 1000,10000] [--scans K] [--shard-size N] [--deadline-ms MS] [--ssm-rate R] [--no-naive]
+ * [--no-extras] [--json]`
  *
- * Drives fleetscan's collect path — the runtime's scan and collect modules, the real SSM adapter over HTTP to the
- * SSM simulator, the real DynamoDB store against dynalite — for 100, 1,000 and 10,000 nodes, and beside it a naive
- * collector (GetCommandInvocation + PutItem per node) as the baseline. Counts every API call on the server side
- * (SSM in the simulator, DynamoDB in a counting proxy in front of dynalite), measures the collector's own process
- * (wall, CPU, peak RSS), the Lambda bundles, the gather script, and prints a cost estimate and PASS/FAIL targets.
+ * Drives fleetscan's real pipeline — startScan and the sweep as the scan function runs them, then every collect
+ * invocation (each shard's completion, each hand-off before a deadline, the scan's own work, each remediate
+ * command) with the real SSM adapter over HTTP to the SSM simulator and the real DynamoDB store against dynalite —
+ * for K scans of each fleet size, and beside it a competent simple collector (Details listing, BatchWriteItem, no
+ * state) as the baseline. Every SSM and DynamoDB request is counted on the server side; DynamoDB's write and read
+ * units, item sizes and rewritten records are measured on the wire (dynamo-meter.ts); each scan's collector runs in
+ * a process of its own (wall, CPU, peak RSS). Prints per-scan figures, the Lambda bundles, the gather script, the
+ * steady-state cost per 1,000 nodes a month with its arithmetic (cost.ts), a model of 1,000,000 nodes
+ * (scale-model.ts) and PASS/FAIL against the targets.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,68 +19,60 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
+import { JOURNAL_DAYS } from '../../lib/adapters/dynamo/schema.ts';
+import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { startDynalite } from '../support/dynalite.ts';
 import { type Behaviour, Fleet, fleetscanDocuments, SsmSimulator } from '../support/ssm-simulator/index.ts';
-import { monthlyCost, storedBytes } from './cost.ts';
-import { DynamoMeter, type MeterSnapshot, wireItemSize, writeUnits } from './dynamo-meter.ts';
-import type { BenchJob, RunnerResult } from './runner.ts';
+import { type BenchArgs, BenchUsageError, parseArgs, tagValues } from './args.ts';
+import {
+  type Bytes,
+  type CostResult,
+  type FunctionUse,
+  fixedMonthly,
+  kindName,
+  monthlyCost,
+  num,
+  type ScanUse,
+  usd,
+} from './cost.ts';
+import {
+  DynamoMeter,
+  type Lifetime,
+  type StoredKind,
+  storedByKind,
+  type WireItem,
+  type WriteStats,
+} from './dynamo-meter.ts';
+import type { BenchJob, BenchMode, RunnerResult } from './runner.ts';
+import { type ScaleModel, scaleModel } from './scale-model.ts';
 
 // The SDK warns once per process that Node 20 support ends in 2027; the bench is not the place to say so.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = `${ROOT}.tmp/bench`;
-const DEFAULT_SIZES = [100, 1000, 10_000];
-const TAG = { key: 'fleetscan', value: 'enabled' } as const;
+const TAG_KEY = 'fleetscan';
 const DOC_PREFIX = 'fleetscan';
+const SCAN_INTERVAL_MS = 15 * 60 * 1000;
+/** The deployed functions' memory (lib/infra/scanner.ts, lib/infra/function.ts). */
+const COLLECT_MEMORY_MB = 512;
+const SCAN_MEMORY_MB = 256;
 
 /* ---- targets ---- */
 const TARGET_COLLECT_CALLS_PER_NODE = 0.065;
-const TARGET_ITEM_BYTES = 1024;
-const TARGET_RSS_MB = 256;
+/**
+ * From this many nodes a scan's own calls and items (its remediate commands' listings, shard, scan and command items)
+ * no longer weigh in per-node figures: the collect-calls target applies, and the 1,000,000-node model is drawn.
+ */
+const LARGE_FLEET_NODES = 10_000;
+const TARGET_MONTHLY_USD = 1.5;
+const TARGET_RSS_MB = COLLECT_MEMORY_MB;
 const TARGET_BUNDLE_BYTES = 250 * 1024;
 
-interface Args {
-  readonly sizes: number[];
-  /** SSM read calls per second (token bucket, burst of the same size); unset: no rate limit. */
-  readonly ssmRate: number | undefined;
-  readonly json: boolean;
-  readonly naive: boolean;
-  readonly extras: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const sizes: number[] = [];
-  let json = false;
-  let naive = true;
-  let extras = true;
-  let ssmRate: number | undefined;
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    if (arg === '--json') json = true;
-    else if (arg === '--no-naive') naive = false;
-    else if (arg === '--no-extras') extras = false;
-    else if (arg === '--ssm-rate') {
-      ssmRate = Number(argv[++i]);
-      if (!(ssmRate > 0)) throw new Error('--ssm-rate takes a positive number of calls per second');
-    } else if (arg === '--nodes') {
-      for (const part of (argv[++i] ?? '').split(',')) {
-        const n = Number(part);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`--nodes takes positive integers, got '${part}'`);
-        sizes.push(n);
-      }
-    } else {
-      throw new Error(
-        `unknown argument '${arg}' (use --nodes N[,N...], --json, --no-naive, --no-extras, --ssm-rate CALLS_PER_SECOND)`,
-      );
-    }
-  }
-  return { sizes: sizes.length > 0 ? sizes : DEFAULT_SIZES, ssmRate, json, naive, extras };
-}
-
 /**
- * The fleet every size is measured on: mostly healthy, with the troubles a real fleet shows in realistic shares.
- * `large` nodes (32 NUMA nodes) overflow the listing's 2,500 bytes and cost one GetCommandInvocation each.
+ * The fleet every size is measured on: mostly healthy, with the troubles a real fleet shows in realistic shares;
+ * every node prints a version-2 gather report, as the deployed gather script does. `large` nodes (32 NUMA nodes)
+ * overflow the listing's 2,500 bytes and cost one GetCommandInvocation each.
  */
 export const MIX_SHARES: Readonly<Partial<Record<Behaviour, number>>> = {
   fragmented: 0.03,
@@ -93,50 +90,67 @@ function mixFor(nodes: number): Partial<Record<Behaviour, number>> {
   );
 }
 
-/* ---- one run ---- */
+/* ---- one scan, one run ---- */
 
-export interface RunResult {
-  readonly kind: 'run';
-  readonly mode: 'runtime' | 'naive';
-  readonly nodes: number;
+/** What one scan did, measured. */
+export interface ScanFigures {
+  readonly scan: number;
   readonly stored: number;
+  readonly commands: number;
+  readonly collectInvocations: number;
+  readonly invocations: RunnerResult['invocations'];
+  readonly handOffs: number;
+  /** Node records written more than once for the same scan (same kind of item), counted at the meter. */
+  readonly recordsRewritten: number;
+  readonly recordsWritten: Record<string, number>;
   readonly apiCalls: Record<string, number>;
-  readonly ssmCalls: number;
-  readonly dynamoCalls: number;
-  /**
-   * Calls that move outputs from SSM into the table, per node: ListCommandInvocations + GetCommandInvocation +
-   * BatchWriteItem + node records put one by one (PutItem). The DESIGN's floor is 1/50 + 1/25 = 0.06.
-   */
+  readonly collectCalls: number;
   readonly collectCallsPerNode: number;
-  /** Every SSM and DynamoDB call of the scan and its collection, per node. */
   readonly callsPerNode: number;
+  readonly throttled: number;
+  readonly errors: Record<string, number>;
+  /** Write units by item kind (table + index copies) and read units by what was read. */
+  readonly writeUnits: Record<string, number>;
+  readonly readUnits: Record<string, number>;
+  readonly writeUnitsPerNode: number;
+  readonly readUnitsPerNode: number;
+  /** Items written by kind: writes made and refused, units in the table and its indexes, bytes, the largest. */
+  readonly writes: Record<string, WriteStats>;
+  /** Bytes this scan added to the table by lifetime (table + index copies, 100 B per item per copy), by kind. */
+  readonly addedBytes: Record<Lifetime, Record<string, Bytes>>;
+  /** Bytes kept for good (node states, host names) after this scan: the whole fleet's. */
+  readonly standingBytes: Bytes;
+  readonly functions: FunctionUse[];
+  readonly notifications: number;
+  readonly logBytes: number;
+  readonly remediations: number;
   readonly wallMs: number;
-  readonly scanMs: number;
-  readonly collectMs: number;
   readonly cpuMs: number;
   readonly peakRssMb: number;
   readonly loadedRssMb: number;
-  /** Largest node record written (DynamoDB item-size rules, measured on the wire). */
-  readonly maxItemBytes: number;
-  readonly avgItemBytes: number;
-  /** Write request units per node: node records (table + the indexes each lands in) and state updates. */
-  readonly writeUnitsPerNode: number;
-  readonly readUnitsPerNode: number;
-  /** Bytes a scan leaves stored per node (items + 100 B overhead, per copy). */
-  readonly storedBytesPerNode: number;
-  readonly throttled: number;
-  readonly errors: Record<string, number>;
   readonly notes: readonly string[];
 }
 
-/** See RunResult.collectCallsPerNode. */
-function collectCalls(apiCalls: Record<string, number>, nodeRecordPutItems: number): number {
-  return (
-    (apiCalls.ListCommandInvocations ?? 0) +
-    (apiCalls.GetCommandInvocation ?? 0) +
-    (apiCalls.BatchWriteItem ?? 0) +
-    nodeRecordPutItems
-  );
+export interface RunResult {
+  readonly kind: 'run';
+  readonly mode: BenchMode;
+  readonly nodes: number;
+  readonly scans: number;
+  readonly shardSize: number;
+  readonly deadlineMs: number;
+  /** The least any scan stored (every scan should store every node). */
+  readonly stored: number;
+  readonly commands: number;
+  readonly collectInvocations: number;
+  readonly handOffs: number;
+  readonly recordsRewritten: number;
+  /** The steady-state scans' worst (the first scan's alone when there is one scan). */
+  readonly collectCallsPerNode: number;
+  /** Per node and scan, steady state: write and read units, bytes kept, Lambda GB-s, publishes, log bytes. */
+  readonly perNode: CostResult['perNode'];
+  /** Steady-state variable cost per 1,000 nodes a month, by item. */
+  readonly costPer1000: { readonly monthlyUsd: number; readonly items: CostResult['items'] };
+  readonly perScan: readonly ScanFigures[];
 }
 
 async function bundleRunner(): Promise<string> {
@@ -173,11 +187,8 @@ function runChild(runner: string, job: BenchJob): Promise<RunnerResult> {
     child.on('close', (code) => {
       const last = out.trim().split('\n').pop() ?? '';
       if (code !== 0) {
-        reject(
-          new Error(
-            `${job.mode} collector at ${job.nodes} nodes exited ${code}: ${err.trim().split('\n').slice(0, 8).join('\n')}`,
-          ),
-        );
+        const why = err.trim().split('\n').slice(0, 8).join('\n');
+        reject(new Error(`${job.mode} scan ${job.scan} at ${job.nodes} nodes exited ${code}: ${why}`));
         return;
       }
       resolve(JSON.parse(last) as RunnerResult);
@@ -185,115 +196,241 @@ function runChild(runner: string, job: BenchJob): Promise<RunnerResult> {
   });
 }
 
-interface TableItem {
-  readonly size: number;
-  readonly units: number;
-}
+type TableClient = Awaited<ReturnType<typeof startDynalite>>['client'];
 
-/** Sizes of the items UpdateItem left behind (their write units are billed on the item's size after the update). */
-async function updatedItemUnits(
-  client: Awaited<ReturnType<typeof startDynalite>>['client'],
-  tableName: string,
-  updated: Record<string, number>,
-): Promise<{ units: number; items: number }> {
-  const found = new Map<string, TableItem>();
-  let start: Record<string, never> | undefined;
+/** Every item of the table, read around the meter (the bench's own look, not the collector's). */
+async function tableItems(client: TableClient, tableName: string): Promise<WireItem[]> {
+  const out: WireItem[] = [];
+  let start: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      const id = `${String(item.pk?.S)}|${String(item.sk?.S)}`;
-      if (id in updated) {
-        const wire = item as unknown as Parameters<typeof wireItemSize>[0];
-        found.set(id, { size: wireItemSize(wire), units: writeUnits(wire) });
-      }
-    }
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start as never }));
+    out.push(...((page.Items ?? []) as unknown as WireItem[]));
+    start = page.LastEvaluatedKey;
   } while (start !== undefined);
-  let units = 0;
-  for (const [id, count] of Object.entries(updated)) units += (found.get(id)?.units ?? 1) * count;
-  return { units, items: Object.keys(updated).length };
+  return out;
 }
 
-async function runOnce(
-  runner: string,
-  mode: 'runtime' | 'naive',
-  nodes: number,
-  ssmRate: number | undefined,
-): Promise<RunResult> {
+type Stored = Record<Lifetime, Record<string, StoredKind>>;
+
+function added(after: Stored, before: Stored): Record<Lifetime, Record<string, Bytes>> {
+  const out: Record<Lifetime, Record<string, Bytes>> = { short: {}, retained: {}, standing: {} };
+  for (const lifetime of ['short', 'retained', 'standing'] as const) {
+    for (const [kind, now] of Object.entries(after[lifetime])) {
+      const was = before[lifetime][kind];
+      const table = now.tableBytes - (was?.tableBytes ?? 0);
+      const index = now.indexBytes - (was?.indexBytes ?? 0);
+      if (table !== 0 || index !== 0) out[lifetime][kind] = { table, index };
+    }
+  }
+  return out;
+}
+
+function total(bytes: Readonly<Record<string, Bytes>>): Bytes {
+  return Object.values(bytes).reduce((sum, b) => ({ table: sum.table + b.table, index: sum.index + b.index }), {
+    table: 0,
+    index: 0,
+  });
+}
+
+const sum = (record: Readonly<Record<string, number>>) => Object.values(record).reduce((a, b) => a + b, 0);
+
+/**
+ * Calls that move outputs from SSM into the table, per node: ListCommandInvocations + GetCommandInvocation +
+ * BatchWriteItem + items put one by one that hold node records (journal pages; none for the simple collector).
+ */
+function collectCalls(apiCalls: Record<string, number>, singlePuts: number): number {
+  return (
+    (apiCalls.ListCommandInvocations ?? 0) +
+    (apiCalls.GetCommandInvocation ?? 0) +
+    (apiCalls.BatchWriteItem ?? 0) +
+    singlePuts
+  );
+}
+
+async function runMode(runner: string, mode: BenchMode, nodes: number, args: BenchArgs): Promise<RunResult> {
   const db = await startDynalite();
   const meter = await DynamoMeter.start(db.endpoint);
-  const fleet = Fleet.build({ size: nodes, seed: 2025, mix: mixFor(nodes), tags: { [TAG.key]: TAG.value } });
+  const values = tagValues(nodes, args.shardSize);
+  const fleet = Fleet.build({ size: nodes, seed: 2025, mix: mixFor(nodes), reportVersion: 2 });
+  for (const node of fleet.nodes) node.tags[TAG_KEY] = values[node.index % values.length] as string;
+  let offsetMs = 0;
+  const now = () => new Date(Date.now() + offsetMs);
   const faults =
-    ssmRate === undefined
+    args.ssmRate === undefined
       ? {}
       : {
           throttle: {
             bucket: {
-              ratePerSecond: ssmRate,
-              burst: ssmRate,
+              ratePerSecond: args.ssmRate,
+              burst: args.ssmRate,
               operations: ['ListCommandInvocations', 'GetCommandInvocation'],
             },
           },
         };
-  const sim = await SsmSimulator.start({ fleet, documents: fleetscanDocuments(DOC_PREFIX), faults });
+  const sim = await SsmSimulator.start({ fleet, documents: fleetscanDocuments(DOC_PREFIX), faults, clock: { now } });
+  const perScan: ScanFigures[] = [];
   try {
-    const result = await runChild(runner, {
-      mode,
-      nodes,
-      ssmEndpoint: sim.endpoint,
-      dynamoEndpoint: meter.endpoint,
-      tableName: db.tableName,
-      tagKey: TAG.key,
-      tagValue: TAG.value,
-      gatherDocument: `${DOC_PREFIX}-Gather`,
-      remediateDocument: `${DOC_PREFIX}-Remediate`,
-    });
-    const ssm = sim.stats();
-    const dynamo: MeterSnapshot = meter.snapshot();
-    const updates = await updatedItemUnits(db.client, db.tableName, dynamo.updatedKeys);
-    const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
-    const apiCalls = { ...ssm.apiCalls, ...dynamo.apiCalls };
-    const nodeUnits = dynamo.puts.writeUnits.NODE ?? 0;
-    const otherPutUnits = sum(dynamo.puts.writeUnits) - nodeUnits;
-    const readUnits = dynamo.keysRead + Math.ceil(dynamo.queryBytes / 4096);
-    const records = dynamo.puts.count.NODE ?? 0;
-    const avgItemBytes = records === 0 ? 0 : (dynamo.puts.totalBytes.NODE ?? 0) / records;
-    // A node record lives in the table and in byNode; non-OK ones in problems too (write units show the mix).
-    const copiesPerRecord = records === 0 ? 0 : nodeUnits / records / Math.max(1, Math.ceil(avgItemBytes / 1024));
-    return {
-      kind: 'run',
-      mode,
-      nodes,
-      stored: result.stored,
-      apiCalls,
-      ssmCalls: sum(ssm.apiCalls),
-      dynamoCalls: sum(dynamo.apiCalls),
-      collectCallsPerNode: collectCalls(apiCalls, dynamo.puts.single.NODE ?? 0) / nodes,
-      callsPerNode: (sum(ssm.apiCalls) + sum(dynamo.apiCalls)) / nodes,
-      wallMs: Math.round(result.wallMs),
-      scanMs: Math.round(result.scanMs),
-      collectMs: Math.round(result.collectMs),
-      cpuMs: Math.round(result.cpuMs),
-      peakRssMb: Math.round(result.peakRssMb * 10) / 10,
-      loadedRssMb: Math.round(result.loadedRssMb * 10) / 10,
-      maxItemBytes: dynamo.puts.maxBytes.NODE ?? 0,
-      avgItemBytes: Math.round(avgItemBytes),
-      writeUnitsPerNode: (nodeUnits + otherPutUnits + updates.units) / nodes,
-      readUnitsPerNode: readUnits / nodes,
-      storedBytesPerNode: storedBytes(avgItemBytes, copiesPerRecord),
-      throttled: sum(ssm.throttled),
-      errors: { ...ssm.errors, ...dynamo.errors },
-      notes: [
-        ...result.notes,
-        ...(result.stored !== nodes ? [`stored ${result.stored} of ${nodes} nodes`] : []),
-        `node records written: ${records}; state items updated: ${updates.items}`,
-      ],
-    };
+    let before = storedByKind([], 0);
+    for (let scan = 1; scan <= args.scans; scan += 1) {
+      offsetMs = (scan - 1) * SCAN_INTERVAL_MS;
+      meter.reset();
+      sim.resetStats();
+      if (!args.json) process.stderr.write(`  ${mode} ${num(nodes)} nodes, scan ${scan}/${args.scans}...\n`);
+      const child = await runChild(runner, {
+        mode,
+        nodes,
+        scan,
+        clockOffsetMs: offsetMs,
+        deadlineMs: args.deadlineMs,
+        nodesPerCommand: args.shardSize,
+        ssmEndpoint: sim.endpoint,
+        dynamoEndpoint: meter.endpoint,
+        tableName: db.tableName,
+        tagKey: TAG_KEY,
+        tagValues: values,
+        gatherDocument: `${DOC_PREFIX}-Gather`,
+        remediateDocument: `${DOC_PREFIX}-Remediate`,
+      });
+      const ssm = sim.stats();
+      const dynamo = meter.snapshot();
+      const after = storedByKind(await tableItems(db.client, db.tableName), Math.floor(now().getTime() / 1000));
+      const apiCalls = { ...ssm.apiCalls, ...dynamo.apiCalls };
+      const writeUnits = Object.fromEntries(
+        Object.entries(dynamo.writes).map(([kind, stats]) => [kind, stats.tableUnits + stats.indexUnits]),
+      );
+      const readUnits = Object.fromEntries(Object.entries(dynamo.reads).map(([label, stats]) => [label, stats.units]));
+      const singlePuts = (dynamo.writes.JRNL?.single ?? 0) + (dynamo.writes.NODE?.single ?? 0);
+      const collectInvocations = child.invocations.gather + child.invocations.scan + child.invocations.remediate;
+      const standing = after.standing;
+      perScan.push({
+        scan,
+        stored: child.stored,
+        commands: child.commands,
+        collectInvocations,
+        invocations: child.invocations,
+        handOffs: child.handOffs,
+        recordsRewritten: sum(dynamo.recordsRewritten),
+        recordsWritten: dynamo.recordsWritten,
+        apiCalls,
+        collectCalls: collectCalls(apiCalls, singlePuts),
+        collectCallsPerNode: collectCalls(apiCalls, singlePuts) / nodes,
+        callsPerNode: sum(apiCalls) / nodes,
+        throttled: sum(ssm.throttled),
+        errors: { ...ssm.errors, ...dynamo.errors },
+        writeUnits,
+        readUnits,
+        writeUnitsPerNode: sum(writeUnits) / nodes,
+        readUnitsPerNode: sum(readUnits) / nodes,
+        writes: dynamo.writes,
+        addedBytes: added(after, before),
+        standingBytes: total(
+          Object.fromEntries(
+            Object.entries(standing).map(([kind, s]) => [kind, { table: s.tableBytes, index: s.indexBytes }]),
+          ),
+        ),
+        functions: [
+          {
+            name: 'scan (start + sweep)',
+            memoryMb: SCAN_MEMORY_MB,
+            invocations: 1,
+            cpuMs: child.scanCpuMs,
+            ssmRoundTrips: child.calls.scan.ssmRoundTrips,
+            dynamodbRoundTrips: child.calls.scan.dynamodbRoundTrips,
+          },
+          {
+            name: 'collect',
+            memoryMb: COLLECT_MEMORY_MB,
+            invocations: collectInvocations,
+            cpuMs: Math.max(0, child.cpuMs - child.scanCpuMs),
+            ssmRoundTrips: child.calls.collect.ssmRoundTrips,
+            dynamodbRoundTrips: child.calls.collect.dynamodbRoundTrips,
+          },
+        ],
+        notifications: child.notifications.count,
+        logBytes: child.logs.bytes,
+        remediations: child.remediations,
+        wallMs: Math.round(child.wallMs),
+        cpuMs: Math.round(child.cpuMs),
+        peakRssMb: Math.round(child.peakRssMb * 10) / 10,
+        loadedRssMb: Math.round(child.loadedRssMb * 10) / 10,
+        notes: [...child.notes, ...(child.stored !== nodes ? [`stored ${child.stored} of ${nodes} nodes`] : [])],
+      });
+      before = after;
+    }
   } finally {
     await sim.close();
     await meter.close();
     await db.stop();
   }
+  const steady = steadyState(perScan);
+  const cost = costOf(perScan);
+  return {
+    kind: 'run',
+    mode,
+    nodes,
+    scans: args.scans,
+    shardSize: args.shardSize,
+    deadlineMs: args.deadlineMs,
+    stored: Math.min(...perScan.map((s) => s.stored)),
+    commands: perScan.reduce((all, s) => all + s.commands, 0),
+    collectInvocations: perScan.reduce((all, s) => all + s.collectInvocations, 0),
+    handOffs: perScan.reduce((all, s) => all + s.handOffs, 0),
+    recordsRewritten: perScan.reduce((all, s) => all + s.recordsRewritten, 0),
+    collectCallsPerNode: Math.max(...steady.scans.map((s) => s.collectCallsPerNode)),
+    perNode: cost.perNode,
+    costPer1000: { monthlyUsd: cost.monthlyUsd, items: cost.items },
+    perScan,
+  };
+}
+
+/** The scans after the first (the first alone when there is one), averaged into one scan's use. */
+function steadyState(perScan: readonly ScanFigures[]): {
+  scans: readonly ScanFigures[];
+  use: ScanUse;
+  standing: Bytes;
+} {
+  const scans = perScan.length > 1 ? perScan.slice(1) : perScan;
+  const n = scans.length;
+  const average = (pick: (s: ScanFigures) => Readonly<Record<string, number>>) => {
+    const out: Record<string, number> = {};
+    for (const s of scans) for (const [key, value] of Object.entries(pick(s))) out[key] = (out[key] ?? 0) + value / n;
+    return out;
+  };
+  const bytes = (lifetime: Lifetime): Bytes => {
+    const all = scans.map((s) => total(s.addedBytes[lifetime]));
+    return {
+      table: all.reduce((a, b) => a + b.table, 0) / n,
+      index: all.reduce((a, b) => a + b.index, 0) / n,
+    };
+  };
+  const first = scans[0] as ScanFigures;
+  const functions = first.functions.map((fn, index) => {
+    const mean = (pick: (f: FunctionUse) => number) =>
+      scans.reduce((all, s) => all + pick(s.functions[index] as FunctionUse), 0) / n;
+    return {
+      name: fn.name,
+      memoryMb: fn.memoryMb,
+      invocations: mean((f) => f.invocations),
+      cpuMs: mean((f) => f.cpuMs),
+      ssmRoundTrips: mean((f) => f.ssmRoundTrips),
+      dynamodbRoundTrips: mean((f) => f.dynamodbRoundTrips),
+    };
+  });
+  const last = perScan.at(-1) as ScanFigures;
+  return {
+    scans,
+    use: {
+      nodes: last.stored > 0 ? last.stored : 1,
+      writeUnits: average((s) => s.writeUnits),
+      readUnits: average((s) => s.readUnits),
+      retainedBytes: bytes('retained'),
+      shortBytes: bytes('short'),
+      functions,
+      snsPublishes: scans.reduce((all, s) => all + s.notifications, 0) / n,
+      logBytes: scans.reduce((all, s) => all + s.logBytes, 0) / n,
+    },
+    standing: last.standingBytes,
+  };
 }
 
 /* ---- bundles, cold start, gather script ---- */
@@ -393,6 +530,7 @@ const LAMBDA_ENV: Record<string, string> = {
   GATHER_DOCUMENT: 'fleetscan-Gather',
   REMEDIATE_DOCUMENT: 'fleetscan-Remediate',
   COLLECT_FUNCTION_NAME: 'fleetscan-collect',
+  AWS_LAMBDA_FUNCTION_NAME: 'fleetscan-collect',
   POWERTOOLS_SERVICE_NAME: 'fleetscan',
   POWERTOOLS_METRICS_NAMESPACE: 'Fleetscan',
   FLEETSCAN_CONFIG: '{}',
@@ -425,48 +563,7 @@ function gatherScriptMs(runs: number): { medianMs: number; runs: number; bytes: 
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-function printTable(results: readonly RunResult[]): void {
-  const ops = [
-    'SendCommand',
-    'ListCommandInvocations',
-    'GetCommandInvocation',
-    'BatchWriteItem',
-    'PutItem',
-    'UpdateItem',
-    'BatchGetItem',
-    'GetItem',
-    'Query',
-  ];
-  const others = [...new Set(results.flatMap((r) => Object.keys(r.apiCalls)))].filter((op) => !ops.includes(op));
-  const columns = [...ops.filter((op) => results.some((r) => (r.apiCalls[op] ?? 0) > 0)), ...others];
-  // Counts are requests received, throttled ones included (they count against AWS's limits too).
-  const throttling = results.some((r) => r.throttled > 0);
-  const header = [
-    'collector',
-    'nodes',
-    ...columns,
-    ...(throttling ? ['throttled'] : []),
-    'collect/node',
-    'all/node',
-    'wall ms',
-    'cpu ms',
-    'peak RSS MB',
-    'max item B',
-    'WRU/node',
-  ];
-  const rows = results.map((r) => [
-    r.mode === 'naive' ? 'naive (baseline)' : 'fleetscan',
-    fmt(r.nodes),
-    ...columns.map((op) => fmt(r.apiCalls[op] ?? 0)),
-    ...(throttling ? [fmt(r.throttled)] : []),
-    fmt(r.collectCallsPerNode, 4),
-    fmt(r.callsPerNode, 4),
-    fmt(r.wallMs),
-    fmt(r.cpuMs),
-    fmt(r.peakRssMb, 1),
-    fmt(r.maxItemBytes),
-    fmt(r.writeUnitsPerNode, 2),
-  ]);
+function table(header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     `| ${cells.map((c, i) => (i < 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
@@ -475,8 +572,216 @@ function printTable(results: readonly RunResult[]): void {
   for (const row of rows) console.log(line(row));
 }
 
+const OPERATIONS = [
+  'SendCommand',
+  'ListCommandInvocations',
+  'GetCommandInvocation',
+  'ListCommands',
+  'BatchWriteItem',
+  'PutItem',
+  'UpdateItem',
+  'BatchGetItem',
+  'GetItem',
+  'Query',
+];
+
+function printRuns(results: readonly RunResult[]): void {
+  const scans = results.flatMap((run) => run.perScan.map((scan) => ({ run, scan })));
+  const used = OPERATIONS.filter((op) => scans.some(({ scan }) => (scan.apiCalls[op] ?? 0) > 0));
+  const others = [...new Set(scans.flatMap(({ scan }) => Object.keys(scan.apiCalls)))].filter(
+    (op) => !OPERATIONS.includes(op),
+  );
+  const throttling = scans.some(({ scan }) => scan.throttled > 0);
+  table(
+    [
+      'collector',
+      'nodes',
+      'scan',
+      'stored',
+      'commands',
+      'invocations',
+      ...used,
+      ...others,
+      ...(throttling ? ['throttled'] : []),
+      'collect/node',
+      'all/node',
+      'rewritten',
+      'WRU/node',
+      'RRU/node',
+      'kept B/node',
+      'wall s',
+      'CPU s',
+      'peak RSS MB',
+    ],
+    scans.map(({ run, scan }) => {
+      const kept = total(scan.addedBytes.retained);
+      return [
+        run.mode === 'simple' ? 'simple (baseline)' : 'fleetscan',
+        fmt(run.nodes),
+        String(scan.scan),
+        fmt(scan.stored),
+        fmt(scan.commands),
+        fmt(scan.collectInvocations),
+        ...[...used, ...others].map((op) => fmt(scan.apiCalls[op] ?? 0)),
+        ...(throttling ? [fmt(scan.throttled)] : []),
+        fmt(scan.collectCallsPerNode, 4),
+        fmt(scan.callsPerNode, 4),
+        fmt(scan.recordsRewritten),
+        fmt(scan.writeUnitsPerNode, 3),
+        fmt(scan.readUnitsPerNode, 3),
+        fmt((kept.table + kept.index) / run.nodes, 1),
+        fmt(scan.wallMs / 1000, 1),
+        fmt(scan.cpuMs / 1000, 1),
+        fmt(scan.peakRssMb, 1),
+      ];
+    }),
+  );
+}
+
+function printWrites(run: RunResult): void {
+  const last = run.perScan.at(-1) as ScanFigures;
+  const kinds = Object.keys(last.writeUnits).sort((a, b) => (last.writeUnits[b] ?? 0) - (last.writeUnits[a] ?? 0));
+  console.log(
+    `  ${fmt(run.nodes)} nodes, scan ${last.scan}: ${kinds.map((kind) => `${kindName(kind)} ${fmt(last.writeUnits[kind] ?? 0, 1)} WRU (${fmt(last.writes[kind]?.writes ?? 0)} writes, largest item ${fmt(last.writes[kind]?.maxBytes ?? 0)} B)`).join(', ')}`,
+  );
+  const kept = last.addedBytes.retained;
+  console.log(
+    `  ${fmt(run.nodes)} nodes, scan ${last.scan} left for ${DEFAULT_CONFIG.retentionDays} days: ${Object.entries(kept)
+      .map(([kind, b]) => `${kindName(kind)} ${fmt(b.table + b.index)} B`)
+      .join(', ')}; for ${JOURNAL_DAYS} days: ${Object.entries(last.addedBytes.short)
+      .map(([kind, b]) => `${kindName(kind)} ${fmt(b.table + b.index)} B`)
+      .join(', ')}`,
+  );
+}
+
 function verdict(pass: boolean): string {
   return pass ? 'PASS' : 'FAIL';
+}
+
+interface Target {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+function targetsOf(
+  args: BenchArgs,
+  runs: readonly RunResult[],
+  cost: CostResult | null,
+  bundles: readonly BundleResult[],
+): Target[] {
+  const targets: Target[] = [];
+  const fleetscan = runs.filter((run) => run.mode === 'fleetscan');
+  for (const run of fleetscan) {
+    const at = `${fmt(run.nodes)} nodes`;
+    targets.push({
+      name: `${at}: every scan stores every node`,
+      pass: run.perScan.every((scan) => scan.stored === run.nodes),
+      detail: `stored ${run.perScan.map((scan) => fmt(scan.stored)).join(', ')}`,
+    });
+    const shards = Math.ceil(run.nodes / run.shardSize);
+    targets.push({
+      name: `${at}: ⌈${fmt(run.nodes)} / ${fmt(run.shardSize)}⌉ = ${shards} gather command(s) a scan`,
+      pass: run.perScan.every((scan) => scan.commands === shards),
+      detail: `commands ${run.perScan.map((scan) => scan.commands).join(', ')}`,
+    });
+    if (args.deadlineGiven) {
+      targets.push({
+        name: `${at}: collection hands off before the ${fmt(args.deadlineMs)} ms deadline (invocations > commands)`,
+        pass: run.perScan.every((scan) => scan.invocations.gather > scan.commands),
+        detail: run.perScan
+          .map(
+            (s) =>
+              `scan ${s.scan}: ${s.collectInvocations} invocations (${s.invocations.gather} gather), ${s.handOffs} hand-offs, ${s.commands} commands`,
+          )
+          .join('; '),
+      });
+    }
+    targets.push({
+      name: `${at}: no node record written twice for a scan`,
+      pass: run.recordsRewritten === 0,
+      detail: `recordsRewritten ${run.recordsRewritten} (records written: ${run.perScan
+        .map((s) =>
+          Object.entries(s.recordsWritten)
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(' '),
+        )
+        .join('; ')})`,
+    });
+    const steady = run.perScan.length > 1 ? run.perScan.slice(1) : run.perScan;
+    const first = run.perScan[0] as ScanFigures;
+    if (run.nodes >= LARGE_FLEET_NODES)
+      targets.push({
+        name: `${at}: collect calls per node ≤ ${TARGET_COLLECT_CALLS_PER_NODE}${run.perScan.length > 1 ? ' (steady state: every scan after the first)' : ''}`,
+        pass: steady.every((scan) => scan.collectCallsPerNode <= TARGET_COLLECT_CALLS_PER_NODE),
+        detail: `${steady.map((s) => `scan ${s.scan}: (List ${s.apiCalls.ListCommandInvocations ?? 0} + Get ${s.apiCalls.GetCommandInvocation ?? 0} + BatchWrite ${s.apiCalls.BatchWriteItem ?? 0} + journal PutItem ${s.collectCalls - (s.apiCalls.ListCommandInvocations ?? 0) - (s.apiCalls.GetCommandInvocation ?? 0) - (s.apiCalls.BatchWriteItem ?? 0)}) / ${fmt(run.nodes)} = ${fmt(s.collectCallsPerNode, 4)}`).join('; ')}${run.perScan.length > 1 ? `; the first scan ${fmt(first.collectCallsPerNode, 4)} (it also writes every node's host name once: ${fmt(first.writeUnits.HOST ?? 0)} WRU)` : ''}`,
+      });
+    const peak = Math.max(...run.perScan.map((s) => s.peakRssMb));
+    targets.push({
+      name: `${at}: peak RSS < ${TARGET_RSS_MB} MB (the collect function's memory; one process ran the scan's every invocation)`,
+      pass: peak < TARGET_RSS_MB,
+      detail: `${fmt(peak, 1)} MB (code loaded: ${fmt(run.perScan[0]?.loadedRssMb ?? 0, 1)} MB)`,
+    });
+  }
+  if (cost !== null) {
+    targets.push({
+      name: `steady-state variable cost ≤ $${TARGET_MONTHLY_USD.toFixed(2)} per 1,000 nodes a month`,
+      pass: cost.monthlyUsd <= TARGET_MONTHLY_USD,
+      detail: usd(cost.monthlyUsd),
+    });
+  }
+  for (const bundle of bundles) {
+    targets.push({
+      name: `${bundle.name} bundle ≤ ${TARGET_BUNDLE_BYTES / 1024} KB`,
+      pass: bundle.error === null && bundle.bytes <= TARGET_BUNDLE_BYTES,
+      detail: bundle.error ?? `${fmt(bundle.bytes)} B (${fmt(bundle.bytes / 1024, 1)} KB)`,
+    });
+  }
+  return targets;
+}
+
+/** The run the cost is taken from: its 1,000-node run, else the largest. */
+function costRun(runs: readonly RunResult[], mode: BenchMode): RunResult | undefined {
+  const ofMode = runs.filter((run) => run.mode === mode);
+  return ofMode.find((run) => run.nodes === 1000) ?? ofMode.at(-1);
+}
+
+/** The deployed defaults the cost is for: retention, the journal's days, the e-mail subscriptions. */
+function costOptions(standingBytes: Bytes) {
+  return {
+    standingBytes,
+    retentionDays: DEFAULT_CONFIG.retentionDays,
+    shortDays: JOURNAL_DAYS,
+    emailSubscribers: DEFAULT_CONFIG.notificationEmails.length,
+  };
+}
+
+/** The steady-state cost of a run's scans, with the deployed defaults. */
+function costOf(perScan: readonly ScanFigures[]): CostResult {
+  const steady = steadyState(perScan);
+  return monthlyCost(steady.use, costOptions(steady.standing));
+}
+
+function scaleOf(run: RunResult, monthlyUsdPer1000: number): ScaleModel {
+  const steady = steadyState(run.perScan);
+  const collect = steady.use.functions.find((fn) => fn.name === 'collect') as FunctionUse;
+  const mean = (pick: (s: ScanFigures) => number) =>
+    steady.scans.reduce((all, s) => all + pick(s), 0) / steady.scans.length;
+  return scaleModel(
+    {
+      nodes: run.nodes,
+      collect,
+      ssmReads: mean((s) => (s.apiCalls.ListCommandInvocations ?? 0) + (s.apiCalls.GetCommandInvocation ?? 0)),
+      writeUnits: steady.use.writeUnits,
+      readUnits: sum(steady.use.readUnits),
+      journalBytes: mean((s) => s.addedBytes.short.JRNL?.table ?? 0),
+      peakRssMb: Math.max(...steady.scans.map((s) => s.peakRssMb)),
+      loadedRssMb: Math.min(...steady.scans.map((s) => s.loadedRssMb)),
+      monthlyUsdPer1000,
+      deadlineMs: run.deadlineMs,
+    },
+    { nodesPerCommand: DEFAULT_CONFIG.collection.nodesPerCommand },
+  );
 }
 
 /* ---- main ---- */
@@ -484,18 +789,19 @@ function verdict(pass: boolean): string {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const runner = await bundleRunner();
-  const results: RunResult[] = [];
+  const runs: RunResult[] = [];
   for (const nodes of args.sizes) {
-    for (const mode of args.naive ? (['runtime', 'naive'] as const) : (['runtime'] as const)) {
-      if (!args.json) process.stderr.write(`running ${mode} collector on ${nodes} nodes...\n`);
+    for (const mode of args.baseline ? (['fleetscan', 'simple'] as const) : (['fleetscan'] as const)) {
+      if (!args.json) process.stderr.write(`running ${mode} on ${num(nodes)} nodes, ${args.scans} scan(s)...\n`);
       try {
-        const result = await runOnce(runner, mode, nodes, args.ssmRate);
-        results.push(result);
-        if (args.json) console.log(JSON.stringify(result));
+        const run = await runMode(runner, mode, nodes, args);
+        runs.push(run);
+        if (args.json) console.log(JSON.stringify(run));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (args.json) console.log(JSON.stringify({ kind: 'run', mode, nodes, error: message }));
         else process.stderr.write(`  failed: ${message}\n`);
+        process.exitCode = 1;
       }
     }
   }
@@ -507,77 +813,46 @@ async function main(): Promise<void> {
       ]
     : [];
   const gather = args.extras ? gatherScriptMs(21) : null;
-  const runtime = results.filter((r) => r.mode === 'runtime');
-  const naive = results.filter((r) => r.mode === 'naive');
-  const costBase = runtime.find((r) => r.nodes === 1000) ?? runtime.at(-1);
-  const memoryMb = 256;
-  const cost =
-    args.extras && costBase !== undefined
-      ? monthlyCost({
-          nodes: 1000,
-          scansPerMonth: 4 * 730,
-          lambda: [
-            { name: 'scan (send + sweep)', invocationsPerScan: 1, ms: Math.max(200, costBase.scanMs), memoryMb },
-            {
-              name: 'collect',
-              invocationsPerScan: 1,
-              // Local calls take ~1 ms; in AWS an SSM page takes ~100 ms and a DynamoDB batch ~20 ms (assumed).
-              ms:
-                (costBase.collectMs +
-                  ((costBase.apiCalls.ListCommandInvocations ?? 0) + (costBase.apiCalls.GetCommandInvocation ?? 0)) *
-                    100 +
-                  costBase.dynamoCalls * 20) *
-                (1000 / costBase.nodes),
-              memoryMb,
-            },
-          ],
-          writeUnitsPerScan: costBase.writeUnitsPerNode * 1000,
-          readUnitsPerScan: costBase.readUnitsPerNode * 1000,
-          storedBytesPerScan: costBase.storedBytesPerNode * 1000,
-          retentionDays: 90,
-          snsPublishesPerScan: 6,
-          emailSubscribers: 1,
-        })
-      : null;
-
-  const targets: { name: string; pass: boolean; detail: string }[] = [];
-  const at10k = runtime.find((r) => r.nodes === 10_000) ?? runtime.at(-1);
-  if (at10k !== undefined) {
-    targets.push({
-      name: `collect calls per node at ${fmt(at10k.nodes)} nodes ≤ ${TARGET_COLLECT_CALLS_PER_NODE}`,
-      pass: at10k.collectCallsPerNode <= TARGET_COLLECT_CALLS_PER_NODE,
-      detail: `(ListCommandInvocations ${at10k.apiCalls.ListCommandInvocations ?? 0} + GetCommandInvocation ${at10k.apiCalls.GetCommandInvocation ?? 0} + BatchWriteItem ${at10k.apiCalls.BatchWriteItem ?? 0}) / ${fmt(at10k.nodes)} = ${fmt(at10k.collectCallsPerNode, 4)}; every call of the scan: ${fmt(at10k.callsPerNode, 4)}/node`,
-    });
-    targets.push({
-      name: `peak RSS at ${fmt(at10k.nodes)} nodes < ${TARGET_RSS_MB} MB`,
-      pass: at10k.peakRssMb < TARGET_RSS_MB,
-      detail: `${fmt(at10k.peakRssMb, 1)} MB (code loaded: ${fmt(at10k.loadedRssMb, 1)} MB)`,
-    });
-  }
-  if (runtime.length > 0) {
-    const maxItem = Math.max(...runtime.map((r) => r.maxItemBytes));
-    targets.push({
-      name: `each history item ≤ ${TARGET_ITEM_BYTES} B`,
-      pass: maxItem <= TARGET_ITEM_BYTES,
-      detail: `largest ${maxItem} B`,
-    });
-  }
-  for (const bundle of bundles) {
-    targets.push({
-      name: `${bundle.name} bundle ≤ ${TARGET_BUNDLE_BYTES / 1024} KB`,
-      pass: bundle.error === null && bundle.bytes <= TARGET_BUNDLE_BYTES,
-      detail: bundle.error ?? `${fmt(bundle.bytes)} B (${fmt(bundle.bytes / 1024, 1)} KB)`,
-    });
-  }
-
+  const base = costRun(runs, 'fleetscan');
+  const cost = base === undefined ? null : costOf(base.perScan);
+  const simpleBase = costRun(runs, 'simple');
+  const baselineCost = simpleBase === undefined ? null : costOf(simpleBase.perScan);
+  const largest = runs.filter((run) => run.mode === 'fleetscan' && run.nodes >= LARGE_FLEET_NODES).at(-1);
+  const scale = largest === undefined || cost === null ? null : scaleOf(largest, cost.monthlyUsd);
+  const targets = targetsOf(args, runs, cost, bundles);
   const machine = {
     arch: process.arch,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
     node: process.version,
   };
+  const fixed = fixedMonthly();
+
   if (args.json) {
-    console.log(JSON.stringify({ kind: 'summary', machine, bundles, gather, cost, targets }));
+    console.log(
+      JSON.stringify({
+        kind: 'summary',
+        machine,
+        bundles,
+        gather,
+        cost:
+          cost === null
+            ? null
+            : {
+                nodes: base?.nodes,
+                monthlyUsd: cost.monthlyUsd,
+                lines: cost.lines,
+                items: cost.items,
+                fixed: { low: fixed.low, high: fixed.high, lines: fixed.lines },
+              },
+        baselineCost:
+          baselineCost === null
+            ? null
+            : { nodes: simpleBase?.nodes, monthlyUsd: baselineCost.monthlyUsd, lines: baselineCost.lines },
+        scale: scale === null ? null : { from: largest?.nodes, lines: scale.lines, figures: scale.figures },
+        targets,
+      }),
+    );
     return;
   }
 
@@ -587,20 +862,26 @@ async function main(): Promise<void> {
       : `SSM reads rate-limited to ${args.ssmRate}/s (ThrottlingException beyond)`;
   console.log(`\nfleetscan bench — ${machine.arch}, ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}`);
   console.log(
-    `fleet mix: ${Object.entries(MIX_SHARES)
+    `fleet: version-2 gather reports; ${Object.entries(MIX_SHARES)
       .map(([b, s]) => `${b} ${((s ?? 0) * 100).toFixed(1)}%`)
-      .join(', ')}, rest healthy; ${faultsText}\n`,
+      .join(', ')}, rest healthy; ${faultsText}`,
   );
-  printTable(results);
-  for (const r of runtime) {
-    const base = naive.find((n) => n.nodes === r.nodes);
-    if (base !== undefined) {
-      console.log(
-        `  ${fmt(r.nodes)} nodes: the naive baseline makes ${fmt(base.callsPerNode / r.callsPerNode, 1)}× the API calls (${fmt(base.ssmCalls + base.dynamoCalls)} vs ${fmt(r.ssmCalls + r.dynamoCalls)})`,
-      );
-    }
-    for (const note of r.notes) console.log(`  ${fmt(r.nodes)} nodes: ${note}`);
-    for (const note of base?.notes ?? []) console.log(`  ${fmt(r.nodes)} nodes, baseline: ${note}`);
+  console.log(
+    `${args.scans} scan(s) ${SCAN_INTERVAL_MS / 60_000} simulated minutes apart; ${fmt(args.shardSize)} nodes per gather command; ${fmt(args.deadlineMs)} ms per collect invocation\n`,
+  );
+  printRuns(runs);
+  for (const run of runs) {
+    if (run.mode === 'fleetscan') printWrites(run);
+    for (const scan of run.perScan)
+      for (const note of scan.notes) console.log(`  ${run.mode} ${fmt(run.nodes)} nodes, scan ${scan.scan}: ${note}`);
+  }
+  for (const run of runs.filter((r) => r.mode === 'fleetscan')) {
+    const simple = runs.find((r) => r.mode === 'simple' && r.nodes === run.nodes);
+    if (simple === undefined) continue;
+    const calls = (r: RunResult) => r.perScan.reduce((all, s) => all + sum(s.apiCalls), 0);
+    console.log(
+      `  ${fmt(run.nodes)} nodes: the simple collector makes ${fmt(calls(simple) / calls(run), 2)}× fleetscan's API calls (${fmt(calls(simple))} vs ${fmt(calls(run))}, which include remediation and notification) and costs ${usd(simple.costPer1000.monthlyUsd)} against ${usd(run.costPer1000.monthlyUsd)} per 1,000 nodes a month`,
+    );
   }
   if (bundles.length > 0) {
     console.log('\nLambda bundles (esbuild, minified, node22, esm, @aws-sdk/* external):');
@@ -619,10 +900,22 @@ async function main(): Promise<void> {
         : `\ngather.sh on this machine: median ${fmt(gather.medianMs, 1)} ms over ${gather.runs} runs (bash), ${gather.bytes} bytes of output`,
     );
   }
-  if (cost !== null) {
-    console.log(`\ncost per 1,000 nodes per month (from the ${fmt(costBase?.nodes ?? 0)}-node run):`);
+  if (cost !== null && base !== undefined) {
+    console.log(
+      `\ncost per 1,000 nodes a month, steady state (scans ${base.perScan.length > 1 ? `2–${base.perScan.length}` : '1'} of the ${fmt(base.nodes)}-node run averaged):`,
+    );
     for (const line of cost.lines) console.log(`  ${line}`);
+    console.log('fixed monthly costs of a deployment (not per node):');
+    for (const line of fixed.lines) console.log(`  ${line}`);
   }
+  if (baselineCost !== null && simpleBase !== undefined) {
+    console.log(`\nthe simple collector's cost, the same way (${fmt(simpleBase.nodes)}-node run):`);
+    for (const line of baselineCost.lines) console.log(`  ${line}`);
+  }
+  console.log('\nmodel:');
+  if (scale === null)
+    console.log(`  1,000,000 nodes are modelled from a run of ${fmt(LARGE_FLEET_NODES)} nodes or more`);
+  for (const line of scale?.lines ?? []) console.log(`  ${line}`);
   if (targets.length > 0) {
     console.log('\ntargets:');
     for (const t of targets) console.log(`  ${verdict(t.pass)}  ${t.name}: ${t.detail}`);
@@ -630,6 +923,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof BenchUsageError) {
+    process.stderr.write(`bench: ${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

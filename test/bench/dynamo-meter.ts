@@ -1,14 +1,30 @@
 /**
- * A counting proxy in front of a DynamoDB endpoint (dynalite in the bench): every request the SDK sends — retries
- * included, as AWS would bill and throttle them — is counted by operation, and the items written are sized by
- * DynamoDB's rules from the request bodies, so item sizes and write units are measured on the wire rather than
- * trusted from the code that wrote them.
+ * A metering proxy in front of a DynamoDB endpoint (dynalite in the bench): every request the SDK sends — retries
+ * included, as AWS would bill and throttle them — is counted by operation, and what it writes and reads is sized
+ * from the wire by DynamoDB's billing rules, so the bench's write units, read units, item sizes and rewritten
+ * records are measured on what really crossed the wire, not taken from the code that sent it.
+ *
+ * Billing rules applied (DynamoDB developer guide, "read/write capacity unit consumption"):
+ * - A write costs one unit per started KB of the larger of the item before and after it (PutItem, UpdateItem;
+ *   the proxy reads the item from the upstream before and after, unmetered). A write refused by its condition
+ *   still costs the units of the item as it stands (at least one). BatchWriteItem puts are taken as new items.
+ * - Each global secondary index the item is in costs its own write: one for an entry added or removed, two when
+ *   the index key changed (delete and put), one when a projected attribute changed (every index projects ALL), none
+ *   when the entry stays the same.
+ * - A read costs one unit per started 4 KB (strongly consistent) or half of that (eventually consistent): per item
+ *   for GetItem and BatchGetItem (a missing item costs the minimum), over the items returned for a Query.
  */
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inflateRawSync } from 'node:zlib';
 
 type AttributeValue = Record<string, unknown>;
-type WireItem = Record<string, AttributeValue>;
+export type WireItem = Record<string, AttributeValue>;
+
+/** Binary values as the wire has them (base64) or as the SDK hands them back (bytes). */
+function binaryLength(value: unknown): number {
+  return value instanceof Uint8Array ? value.length : Buffer.from(String(value), 'base64').length;
+}
 
 /** Per DynamoDB's item-size rules: names and values in UTF-8 bytes, numbers ~1 byte per 2 significant digits + 1. */
 export function wireValueSize(value: AttributeValue): number {
@@ -19,7 +35,7 @@ export function wireValueSize(value: AttributeValue): number {
     case 'N':
       return numberSize(String(inner));
     case 'B':
-      return Buffer.from(String(inner), 'base64').length;
+      return binaryLength(inner);
     case 'BOOL':
     case 'NULL':
       return 1;
@@ -28,7 +44,7 @@ export function wireValueSize(value: AttributeValue): number {
     case 'NS':
       return (inner as string[]).reduce((sum, n) => sum + numberSize(n), 0);
     case 'BS':
-      return (inner as string[]).reduce((sum, b) => sum + Buffer.from(b, 'base64').length, 0);
+      return (inner as unknown[]).reduce<number>((sum, b) => sum + binaryLength(b), 0);
     case 'L':
       return 3 + (inner as AttributeValue[]).reduce((sum, entry) => sum + 1 + wireValueSize(entry), 0);
     case 'M':
@@ -56,50 +72,141 @@ export function wireItemSize(item: WireItem): number {
   );
 }
 
-/** Global secondary indexes an item lands in: one per `gsiNpk` attribute it carries (all indexes project ALL). */
-export function indexesOf(item: WireItem): number {
-  return Object.keys(item).filter((name) => /^gsi[0-9]+pk$/.test(name)).length;
+/** The global secondary indexes an item is in: those whose key attributes (`gsiNpk`, `gsiNsk`) it carries. */
+export function indexesOf(item: WireItem | undefined): string[] {
+  if (item === undefined) return [];
+  return Object.keys(item)
+    .flatMap((name) => /^(gsi[0-9]+)pk$/.exec(name)?.[1] ?? [])
+    .filter((index) => `${index}sk` in item);
 }
 
-/** Write request units for putting `item`: one per KB, in the table and again in every index it lands in. */
-export function writeUnits(item: WireItem): number {
-  return Math.ceil(wireItemSize(item) / 1024) * (1 + indexesOf(item));
+const KB = 1024;
+const units = (bytes: number, per: number) => Math.max(1, Math.ceil(bytes / per));
+
+/** Write units for an item going from `before` to `after` (undefined: absent), in the table and in its indexes. */
+export function writeCost(
+  before: WireItem | undefined,
+  after: WireItem | undefined,
+): { readonly table: number; readonly index: number } {
+  const sizeBefore = before === undefined ? 0 : wireItemSize(before);
+  const sizeAfter = after === undefined ? 0 : wireItemSize(after);
+  let index = 0;
+  for (const name of new Set([...indexesOf(before), ...indexesOf(after)])) {
+    const was = before !== undefined && indexesOf(before).includes(name);
+    const is = after !== undefined && indexesOf(after).includes(name);
+    if (was && !is) index += units(sizeBefore, KB);
+    else if (!was && is) index += units(sizeAfter, KB);
+    else if (before !== undefined && after !== undefined) {
+      const key = (item: WireItem) => JSON.stringify([item[`${name}pk`], item[`${name}sk`]]);
+      if (key(before) !== key(after)) index += units(sizeBefore, KB) + units(sizeAfter, KB);
+      else if (canonical(before) !== canonical(after)) index += units(sizeAfter, KB);
+    }
+  }
+  return { table: units(Math.max(sizeBefore, sizeAfter), KB), index };
 }
 
-export interface PutStats {
-  /** Items put (BatchWriteItem PutRequests and PutItem), by kind (JRNL, PROB, HIST, HOST, CMD by partition; META, SHARD, REM, STATE by sort key). */
-  readonly count: Record<string, number>;
-  readonly maxBytes: Record<string, number>;
-  readonly totalBytes: Record<string, number>;
-  readonly writeUnits: Record<string, number>;
-  /** Puts made with PutItem (one item per call) rather than BatchWriteItem, by kind. */
-  readonly single: Record<string, number>;
+/** Read units for items of `bytes` (a Query: all its items together), strongly or eventually consistent. */
+export function readUnits(bytes: number, consistent: boolean): number {
+  return units(bytes, 4 * KB) * (consistent ? 1 : 0.5);
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * What an item is, by its key (lib/adapters/dynamo/schema.ts): journal pages, problem records, node history, host
+ * names, the history layout, gather/remediate commands and the digest by their partition; scans, shards,
+ * remediations and node states by their sort key.
+ */
+export function kindOf(key: { readonly pk?: unknown; readonly sk?: unknown }): string {
+  const pk = typeof key.pk === 'string' ? (key.pk.split('#')[0] ?? '') : '';
+  if (['JRNL', 'PROB', 'HIST', 'HOST', 'LAYOUT', 'CMD', 'DIGEST'].includes(pk)) return pk;
+  const sk = typeof key.sk === 'string' ? (key.sk.split('#')[0] ?? '') : '';
+  if (sk === 'META') return pk === 'SCAN' ? 'SCAN' : pk;
+  return ['SHARD', 'REM', 'STATE'].includes(sk) ? sk : pk === '' ? 'unknown' : pk;
+}
+
+function keyOfWire(item: WireItem): { pk?: unknown; sk?: unknown } {
+  return { pk: item.pk?.S, sk: item.sk?.S };
+}
+
+/** Kinds whose items hold packed node records (lib/adapters/dynamo/packed.ts): a deflated JSON of rows. */
+const PACKED_KINDS = new Set(['JRNL', 'PROB', 'HIST']);
+
+/**
+ * The node ids a packed item holds, and the scan they are of; null when it is not one. Read independently of the
+ * store's codec: deflate-raw of `{"v":1,"o":[…],"r":[[nodeId, …], …]}` in the `r` attribute.
+ */
+export function packedRecords(item: WireItem): { readonly scanId: string; readonly nodeIds: string[] } | null {
+  const key = keyOfWire(item);
+  const kind = kindOf(key);
+  if (!PACKED_KINDS.has(kind) || item.r?.B === undefined) return null;
+  const pk = String(key.pk);
+  const scanId = kind === 'HIST' ? (String(key.sk).split('#')[1] ?? '') : (pk.split('#')[1] ?? '');
+  try {
+    const bytes = item.r.B instanceof Uint8Array ? item.r.B : Buffer.from(String(item.r.B), 'base64');
+    const parsed = JSON.parse(inflateRawSync(bytes).toString('utf8')) as { r?: unknown };
+    const rows = Array.isArray(parsed.r) ? parsed.r : [];
+    return { scanId, nodeIds: rows.map((row) => String(Array.isArray(row) ? row[0] : '')) };
+  } catch {
+    return null;
+  }
+}
+
+export interface WriteStats {
+  /** Writes that landed (items put, updates made). */
+  writes: number;
+  /** Writes refused by their condition (billed all the same). */
+  refused: number;
+  /** Write units in the table, and in the indexes the items are in. */
+  tableUnits: number;
+  indexUnits: number;
+  /** Bytes of the items as written (after the write), and the largest. */
+  bytes: number;
+  maxBytes: number;
+  /** Puts made with PutItem (one item per call) rather than BatchWriteItem. */
+  single: number;
+}
+
+export interface ReadStats {
+  requests: number;
+  items: number;
+  units: number;
 }
 
 export interface MeterSnapshot {
   readonly apiCalls: Record<string, number>;
-  /** Requests answered with an error, by error type. */
+  /** Requests answered with an error, by error type (refused conditions included). */
   readonly errors: Record<string, number>;
-  readonly puts: PutStats;
-  /** Keys of UpdateItem requests (for sizing the items they left behind), as `pk|sk` with a count. */
-  readonly updatedKeys: Record<string, number>;
-  /** Keys asked for by BatchGetItem and GetItem (one read unit each at most 4 KB, strongly consistent). */
-  readonly keysRead: number;
-  /** Bytes of Query results (read units ≈ bytes / 4 KB, strongly consistent). */
-  readonly queryBytes: number;
+  /** By item kind (kindOf). */
+  readonly writes: Record<string, WriteStats>;
+  /** By `<operation> <kind>` (a Query by its index, or its partition's kind). */
+  readonly reads: Record<string, ReadStats>;
+  /** Node records written, by packed kind (JRNL, PROB, HIST): one per node per item that holds it. */
+  readonly recordsWritten: Record<string, number>;
+  /** Node records written again for the same scan, in the same kind of item, since the meter started. */
+  readonly recordsRewritten: Record<string, number>;
 }
 
-/** Item kinds named by their partition key (journal, problem, history, host, layout, command items) … */
-const PARTITION_KINDS = new Set(['JRNL', 'PROB', 'HIST', 'HOST', 'LAYOUT', 'CMD']);
+const NO_WRITES = (): WriteStats => ({
+  writes: 0,
+  refused: 0,
+  tableUnits: 0,
+  indexUnits: 0,
+  bytes: 0,
+  maxBytes: 0,
+  single: 0,
+});
 
-/** … or, for a scan's and a node's items, by their sort key (META, SHARD, REM, STATE). */
-function kindOf(item: WireItem): string {
-  const partition = item.pk?.S;
-  const pk = typeof partition === 'string' ? partition.split('#')[0] : undefined;
-  if (pk !== undefined && PARTITION_KINDS.has(pk)) return pk;
-  const sk = item.sk?.S;
-  return typeof sk === 'string' ? (sk.split('#')[0] ?? sk) : 'unknown';
-}
+type Json = Record<string, unknown>;
 
 export class DynamoMeter {
   private server: Server | undefined;
@@ -107,16 +214,12 @@ export class DynamoMeter {
   private readonly target: URL;
   private apiCalls: Record<string, number> = {};
   private errors: Record<string, number> = {};
-  private puts: {
-    count: Record<string, number>;
-    maxBytes: Record<string, number>;
-    totalBytes: Record<string, number>;
-    writeUnits: Record<string, number>;
-    single: Record<string, number>;
-  } = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {}, single: {} };
-  private updatedKeys: Record<string, number> = {};
-  private keysRead = 0;
-  private queryBytes = 0;
+  private writes: Record<string, WriteStats> = {};
+  private reads: Record<string, ReadStats> = {};
+  private recordsWritten: Record<string, number> = {};
+  private recordsRewritten: Record<string, number> = {};
+  /** Every node record ever written, as `kind|scanId|nodeId`: kept across reset() so a later rewrite is seen. */
+  private readonly seen = new Set<string>();
 
   private constructor(target: string) {
     this.target = new URL(target);
@@ -128,30 +231,13 @@ export class DynamoMeter {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '(none)';
-        meter.observeRequest(operation, body);
-        const upstream = request(
-          {
-            host: meter.target.hostname,
-            port: meter.target.port,
-            method: req.method,
-            path: req.url,
-            headers: req.headers,
+        meter.handle(req.headers, req.method ?? 'POST', req.url ?? '/', Buffer.concat(chunks)).then(
+          ({ status, headers, body }) => {
+            res.writeHead(status, headers);
+            res.end(body);
           },
-          (reply) => {
-            const replyChunks: Buffer[] = [];
-            reply.on('data', (chunk: Buffer) => replyChunks.push(chunk));
-            reply.on('end', () => {
-              const replyBody = Buffer.concat(replyChunks);
-              meter.observeResponse(operation, reply.statusCode ?? 0, replyBody);
-              res.writeHead(reply.statusCode ?? 500, reply.headers);
-              res.end(replyBody);
-            });
-          },
+          (error: unknown) => res.destroy(error instanceof Error ? error : new Error(String(error))),
         );
-        upstream.on('error', (error) => res.destroy(error));
-        upstream.end(body);
       });
     });
     await new Promise<void>((resolve, reject) => {
@@ -171,20 +257,21 @@ export class DynamoMeter {
     return structuredClone({
       apiCalls: this.apiCalls,
       errors: this.errors,
-      puts: this.puts,
-      updatedKeys: this.updatedKeys,
-      keysRead: this.keysRead,
-      queryBytes: this.queryBytes,
+      writes: this.writes,
+      reads: this.reads,
+      recordsWritten: this.recordsWritten,
+      recordsRewritten: this.recordsRewritten,
     });
   }
 
+  /** Starts counting afresh (the records already written stay known, so rewriting one later still counts). */
   reset(): void {
     this.apiCalls = {};
     this.errors = {};
-    this.puts = { count: {}, maxBytes: {}, totalBytes: {}, writeUnits: {}, single: {} };
-    this.updatedKeys = {};
-    this.keysRead = 0;
-    this.queryBytes = 0;
+    this.writes = {};
+    this.reads = {};
+    this.recordsWritten = {};
+    this.recordsRewritten = {};
   }
 
   async close(): Promise<void> {
@@ -195,57 +282,262 @@ export class DynamoMeter {
     await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   }
 
-  private put(item: WireItem, single: boolean): void {
-    const kind = kindOf(item);
-    if (single) this.puts.single[kind] = (this.puts.single[kind] ?? 0) + 1;
-    const size = wireItemSize(item);
-    this.puts.count[kind] = (this.puts.count[kind] ?? 0) + 1;
-    this.puts.maxBytes[kind] = Math.max(this.puts.maxBytes[kind] ?? 0, size);
-    this.puts.totalBytes[kind] = (this.puts.totalBytes[kind] ?? 0) + size;
-    this.puts.writeUnits[kind] = (this.puts.writeUnits[kind] ?? 0) + writeUnits(item);
+  /* ---- the proxy ---- */
+
+  private send(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const upstream = request(
+        { host: this.target.hostname, port: this.target.port, method, path, headers },
+        (reply) => {
+          const chunks: Buffer[] = [];
+          reply.on('data', (chunk: Buffer) => chunks.push(chunk));
+          reply.on('end', () =>
+            resolve({ status: reply.statusCode ?? 500, headers: reply.headers, body: Buffer.concat(chunks) }),
+          );
+          reply.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
   }
 
-  private observeRequest(operation: string, body: Buffer): void {
+  /** The item as the upstream has it now, for sizing (not counted: the code under test did not ask for it). */
+  private async current(headers: IncomingHttpHeaders, table: unknown, key: unknown): Promise<WireItem | undefined> {
+    const body = Buffer.from(JSON.stringify({ TableName: table, Key: key, ConsistentRead: true }));
+    const reply = await this.send(
+      'POST',
+      '/',
+      {
+        host: headers.host,
+        authorization: headers.authorization,
+        'x-amz-date': headers['x-amz-date'],
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+        'content-type': 'application/x-amz-json-1.0',
+        'content-length': String(body.length),
+      },
+      body,
+    );
+    if (reply.status !== 200) return undefined;
+    return (JSON.parse(reply.body.toString('utf8')) as { Item?: WireItem }).Item;
+  }
+
+  private async handle(
+    headers: IncomingHttpHeaders,
+    method: string,
+    path: string,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+    const operation = String(headers['x-amz-target'] ?? '').split('.')[1] ?? '(none)';
     this.apiCalls[operation] = (this.apiCalls[operation] ?? 0) + 1;
-    let parsed: Record<string, unknown>;
+    let parsed: Json = {};
     try {
-      parsed = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      parsed = JSON.parse(body.toString('utf8') || '{}') as Json;
     } catch {
-      return;
+      // forwarded as it came: the upstream answers it
     }
-    if (operation === 'BatchWriteItem') {
-      const tables = (parsed.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: WireItem } }[]>;
-      for (const requests of Object.values(tables)) {
-        for (const entry of requests) if (entry.PutRequest) this.put(entry.PutRequest.Item, false);
+    const single = operation === 'PutItem' || operation === 'UpdateItem';
+    const key = operation === 'PutItem' ? keyAttributes(parsed.Item as WireItem | undefined) : parsed.Key;
+    const before = single && key !== undefined ? await this.current(headers, parsed.TableName, key) : undefined;
+    const reply = await this.send(method, path, headers, body);
+    let answer: Json = {};
+    try {
+      answer = JSON.parse(reply.body.toString('utf8') || '{}') as Json;
+    } catch {
+      // not JSON: nothing to size
+    }
+    if (reply.status >= 400) {
+      const type =
+        String(answer.__type ?? `HTTP${reply.status}`)
+          .split('#')
+          .pop() ?? `HTTP${reply.status}`;
+      this.errors[type] = (this.errors[type] ?? 0) + 1;
+      if (type === 'ConditionalCheckFailedException' && single && key !== undefined) {
+        this.refused(kindOf(keyOfWireKey(key)), before);
       }
-    } else if (operation === 'PutItem') {
-      this.put(parsed.Item as WireItem, true);
-    } else if (operation === 'UpdateItem') {
-      const key = parsed.Key as WireItem;
-      const id = `${String(key.pk?.S)}|${String(key.sk?.S)}`;
-      this.updatedKeys[id] = (this.updatedKeys[id] ?? 0) + 1;
-    } else if (operation === 'BatchGetItem') {
-      const tables = (parsed.RequestItems ?? {}) as Record<string, { Keys: unknown[] }>;
-      for (const request of Object.values(tables)) this.keysRead += request.Keys.length;
-    } else if (operation === 'GetItem') {
-      this.keysRead += 1;
+      return reply;
+    }
+    switch (operation) {
+      case 'PutItem':
+        this.wrote(parsed.Item as WireItem, before, 'PutItem');
+        break;
+      case 'UpdateItem': {
+        const after = await this.current(headers, parsed.TableName, key);
+        if (after !== undefined) this.wrote(after, before, 'UpdateItem');
+        break;
+      }
+      case 'BatchWriteItem':
+        this.batchWrote(parsed, answer);
+        break;
+      case 'GetItem':
+        this.read(
+          `GetItem ${kindOf(keyOfWireKey(parsed.Key))}`,
+          answer.Item === undefined ? [] : [answer.Item as WireItem],
+          1,
+          parsed.ConsistentRead === true,
+          'each',
+        );
+        break;
+      case 'BatchGetItem':
+        this.batchRead(parsed, answer);
+        break;
+      case 'Query': {
+        const values = (parsed.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>;
+        const label =
+          typeof parsed.IndexName === 'string' ? parsed.IndexName : kindOf({ pk: values[':pk']?.S ?? '', sk: '' });
+        this.read(`Query ${label}`, (answer.Items ?? []) as WireItem[], 0, parsed.ConsistentRead === true, 'together');
+        break;
+      }
+      default:
+    }
+    return reply;
+  }
+
+  /* ---- accounting ---- */
+
+  private stats(kind: string): WriteStats {
+    this.writes[kind] ??= NO_WRITES();
+    return this.writes[kind];
+  }
+
+  private refused(kind: string, before: WireItem | undefined): void {
+    const stats = this.stats(kind);
+    stats.refused += 1;
+    stats.tableUnits += units(before === undefined ? 0 : wireItemSize(before), KB);
+  }
+
+  private wrote(after: WireItem, before: WireItem | undefined, how: 'PutItem' | 'UpdateItem' | 'BatchWriteItem'): void {
+    const kind = kindOf(keyOfWire(after));
+    const stats = this.stats(kind);
+    const cost = writeCost(before, after);
+    const size = wireItemSize(after);
+    stats.writes += 1;
+    stats.tableUnits += cost.table;
+    stats.indexUnits += cost.index;
+    stats.bytes += size;
+    stats.maxBytes = Math.max(stats.maxBytes, size);
+    if (how === 'PutItem') stats.single += 1;
+    if (how !== 'UpdateItem') this.records(after);
+  }
+
+  private batchWrote(request: Json, answer: Json): void {
+    const unprocessed = new Set<string>();
+    for (const entries of Object.values((answer.UnprocessedItems ?? {}) as Record<string, Json[]>)) {
+      for (const entry of entries) {
+        const item = (entry.PutRequest as { Item?: WireItem } | undefined)?.Item;
+        if (item !== undefined) unprocessed.add(canonical(keyAttributes(item)));
+      }
+    }
+    for (const entries of Object.values((request.RequestItems ?? {}) as Record<string, Json[]>)) {
+      for (const entry of entries) {
+        const item = (entry.PutRequest as { Item?: WireItem } | undefined)?.Item;
+        if (item === undefined || unprocessed.has(canonical(keyAttributes(item)))) continue;
+        this.wrote(item, undefined, 'BatchWriteItem');
+      }
     }
   }
 
-  private observeResponse(operation: string, status: number, body: Buffer): void {
-    if (status >= 400) {
-      let type = `HTTP${status}`;
-      try {
-        type =
-          String((JSON.parse(body.toString('utf8')) as { __type?: string }).__type ?? type)
-            .split('#')
-            .pop() ?? type;
-      } catch {
-        // keep the status as the name
-      }
-      this.errors[type] = (this.errors[type] ?? 0) + 1;
-      return;
+  private records(item: WireItem): void {
+    const packed = packedRecords(item);
+    if (packed === null) return;
+    const kind = kindOf(keyOfWire(item));
+    for (const nodeId of packed.nodeIds) {
+      this.recordsWritten[kind] = (this.recordsWritten[kind] ?? 0) + 1;
+      const id = `${kind}|${packed.scanId}|${nodeId}`;
+      if (this.seen.has(id)) this.recordsRewritten[kind] = (this.recordsRewritten[kind] ?? 0) + 1;
+      else this.seen.add(id);
     }
-    if (operation === 'Query') this.queryBytes += body.length;
   }
+
+  private read(
+    label: string,
+    items: readonly WireItem[],
+    missing: number,
+    consistent: boolean,
+    billed: 'each' | 'together',
+  ): void {
+    this.reads[label] ??= { requests: 0, items: 0, units: 0 };
+    const stats = this.reads[label];
+    stats.requests += 1;
+    stats.items += items.length;
+    if (billed === 'together') {
+      stats.units += readUnits(
+        items.reduce((sum, item) => sum + wireItemSize(item), 0),
+        consistent,
+      );
+    } else {
+      for (const item of items) stats.units += readUnits(wireItemSize(item), consistent);
+      stats.units += Math.max(0, missing - items.length) * readUnits(0, consistent);
+    }
+  }
+
+  private batchRead(request: Json, answer: Json): void {
+    const responses = (answer.Responses ?? {}) as Record<string, WireItem[]>;
+    const unprocessed = (answer.UnprocessedKeys ?? {}) as Record<string, { Keys?: unknown[] }>;
+    for (const [table, asked] of Object.entries(
+      (request.RequestItems ?? {}) as Record<string, { Keys?: WireItem[]; ConsistentRead?: boolean }>,
+    )) {
+      const keys = asked.Keys ?? [];
+      const returned = responses[table] ?? [];
+      const pending = unprocessed[table]?.Keys?.length ?? 0;
+      // Labelled by the kind of the keys asked for (a batch asks for one kind at a time).
+      const label = `BatchGetItem ${kindOf(keyOfWireKey(keys[0]))}`;
+      this.read(label, returned, keys.length - pending, asked.ConsistentRead === true, 'each');
+    }
+  }
+}
+
+function keyAttributes(item: WireItem | undefined): WireItem | undefined {
+  if (item === undefined) return undefined;
+  return { pk: item.pk ?? { S: '' }, sk: item.sk ?? { S: '' } };
+}
+
+function keyOfWireKey(key: unknown): { pk?: unknown; sk?: unknown } {
+  return typeof key === 'object' && key !== null ? keyOfWire(key as WireItem) : {};
+}
+
+/* ---- what a table holds ---- */
+
+/** DynamoDB's per-item storage overhead, in the table and again in each index the item is in. */
+export const ITEM_OVERHEAD_BYTES = 100;
+
+export interface StoredKind {
+  items: number;
+  /** Item bytes plus overhead, in the table (what point-in-time recovery is billed on). */
+  tableBytes: number;
+  /** The same again for each index the items are in. */
+  indexBytes: number;
+}
+
+/** Lifetimes a stored item can have: until its TTL a few days out (the journal), or the retention, or for good. */
+export type Lifetime = 'short' | 'retained' | 'standing';
+
+/**
+ * A table's items by kind and lifetime: `standing` items carry no TTL (node states, host names, the layout),
+ * `short` ones expire within `shortDays` of `nowSeconds` (journal pages), the rest are `retained`.
+ */
+export function storedByKind(
+  items: Iterable<WireItem>,
+  nowSeconds: number,
+  shortDays = 10,
+): Record<Lifetime, Record<string, StoredKind>> {
+  const out: Record<Lifetime, Record<string, StoredKind>> = { short: {}, retained: {}, standing: {} };
+  for (const item of items) {
+    const ttl = item.ttl?.N === undefined ? null : Number(item.ttl.N);
+    const lifetime: Lifetime =
+      ttl === null ? 'standing' : ttl - nowSeconds <= shortDays * 86_400 ? 'short' : 'retained';
+    const kind = kindOf(keyOfWire(item));
+    out[lifetime][kind] ??= { items: 0, tableBytes: 0, indexBytes: 0 };
+    const stored = out[lifetime][kind];
+    const bytes = wireItemSize(item) + ITEM_OVERHEAD_BYTES;
+    stored.items += 1;
+    stored.tableBytes += bytes;
+    stored.indexBytes += bytes * indexesOf(item).length;
+  }
+  return out;
 }
