@@ -67,9 +67,9 @@ const MAX_ID_WIDTH = 24;
 export function renderHeatmap(model: FleetModel, options: TextOptions): string[] {
   const paint = painter(options.color);
   const width = Math.max(1, Math.floor(options.width));
-  const fit = (text: string) => truncate(text, width).trimEnd();
-  if (model.scans.length === 0) return [fit('no scans to show')];
-  if (model.nodes.length === 0) return [fit(`no node records in the last ${model.scans.length} scans`)];
+  const toWidth = (text: string) => truncate(text, width).trimEnd();
+  if (model.scans.length === 0) return [toWidth('no scans to show')];
+  if (model.nodes.length === 0) return [toWidth(`no node records in the last ${model.scans.length} scans`)];
 
   // Columns: the node id, then (when the width allows one scan beside them) its latest status and worst index.
   const ids = model.nodes.map((node) => clean(node.nodeId, 64));
@@ -95,22 +95,22 @@ export function renderHeatmap(model: FleetModel, options: TextOptions): string[]
 
   const lines: string[] = [];
   lines.push(
-    fit(
+    toWidth(
       paint.bold(
         `worst unusable free space index per node and scan — ${model.nodes.length} of ${model.totalNodes} nodes, worst first`,
       ),
     ),
   );
-  lines.push(fit(`${lead('NODE', 'LATEST', 'WORST')}${shown > 1 ? 'scans, oldest → newest' : 'newest scan'}`));
+  lines.push(toWidth(`${lead('NODE', 'LATEST', 'WORST')}${shown > 1 ? 'scans, oldest → newest' : 'newest scan'}`));
   for (const [index, node] of model.nodes.entries()) {
     const cells = node.cells
       .slice(first)
       .map((cell) => cellText(cell, paint))
       .join('');
-    lines.push(fit(`${lead(ids[index] ?? '', node.latest, ratio(node.worst))}${cells}`));
+    lines.push(toWidth(`${lead(ids[index] ?? '', node.latest, ratio(node.worst))}${cells}`));
   }
   const { bars, max } = histogram(scans, paint);
-  lines.push(fit(`${lead('problems')}${bars}`));
+  lines.push(toWidth(`${lead('problems')}${bars}`));
 
   const legend = [
     `${SHADES[0]} <0.250`,
@@ -147,7 +147,7 @@ export function renderHeatmap(model: FleetModel, options: TextOptions): string[]
       `read ${plural(model.reads.records, 'record')} in ${plural(model.reads.pages, 'page')} from ${options.source}`,
     );
   }
-  lines.push(...wrap(notes.join('; '), width).map((text) => paint.dim(fit(text))));
+  lines.push(...wrap(notes.join('; '), width).map((text) => paint.dim(toWidth(text))));
   return lines;
 }
 
