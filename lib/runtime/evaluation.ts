@@ -8,6 +8,7 @@ import type { ZoneCounts } from '../core/buddyinfo.ts';
 import { ParseError } from '../core/errors.ts';
 import { contigInfo, fragmentationIndex, unusableFreeIndex } from '../core/metrics.ts';
 import { type Finding, type Thresholds, type Verdict, watchedZones } from '../core/policy.ts';
+import { allocstalls } from '../core/rates.ts';
 import type { GatherReport } from '../core/report.ts';
 import { sanitizeText } from '../core/sanitize.ts';
 import type { CommandGateway, Invocation, NodeRecord, WatchedIndex } from './ports.ts';
@@ -205,13 +206,23 @@ export function errorRecord(
 /** A boot id's first characters tell two boots apart well enough (a random 128-bit id); the rest costs storage. */
 export const BOOT_ID_CHARS = 8;
 
-/** The vmstat counters a record keeps: what the diagnosis judges as rates (compaction, direct reclaim, major faults). */
+/**
+ * The vmstat counters a record keeps: exactly those the diagnosis judges as rates — direct compaction's stalls,
+ * failures and successes, and direct reclaim's stalls, summed over the zones as `allocstall` (the kernel's own name
+ * before 4.8). The report carries more (scanned pages, kcompactd wake-ups, major faults) and `inspect` shows them,
+ * but every counter stored is bytes in every record of every node for the retention: the scanned-page counters alone
+ * were a third of a packed record (docs/storage.md).
+ */
 export function storedCounters(vmstat: Readonly<Record<string, number>> | null): Record<string, number> | null {
   if (vmstat === null) return null;
-  return Object.fromEntries(
-    Object.entries(vmstat).filter(
-      ([name]) =>
-        name.startsWith('compact_') || name === 'allocstall' || name.startsWith('allocstall_') || name === 'pgmajfault',
-    ),
-  );
+  const kept: Record<string, number> = {};
+  for (const name of JUDGED_COUNTERS) {
+    const value = vmstat[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  const reclaim = allocstalls(vmstat);
+  if (reclaim !== null) kept.allocstall = reclaim;
+  return kept;
 }
+
+const JUDGED_COUNTERS = ['compact_stall', 'compact_fail', 'compact_success'] as const;

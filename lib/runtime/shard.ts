@@ -34,6 +34,7 @@ import {
   judgedRecord,
   type RecordContext,
   readReport,
+  storedCounters,
 } from './evaluation.ts';
 import { finishScan, type ScanWork } from './finish.ts';
 import {
@@ -272,8 +273,10 @@ async function judgePage(
 
 /** The node's counters since its previous record (none when either lacks them: a v1 report, a first scan). */
 function ratesSince(before: NodeRecord | undefined, report: ParsedGatherReport, scan: ScanRecord): CounterRates | null {
-  const current = sampleOf(report, Date.parse(scan.requestedAt));
-  if (current === null) return null;
+  const sample = sampleOf(report, Date.parse(scan.requestedAt));
+  if (sample === null) return null;
+  // The counters as records keep them, so that this scan's and the previous one's compare name for name.
+  const current = { ...sample, counters: storedCounters(sample.counters) ?? {} };
   const previous =
     before === undefined || before.counters === null
       ? null

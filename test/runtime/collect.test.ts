@@ -631,7 +631,42 @@ describe('counters between scans', () => {
     expect(found).not.toContain('compaction-stalling');
     expect(found).not.toContain('compaction-futile');
     const [record] = await allNodes(third.scan.scanId);
-    expect(record).toMatchObject({ bootId: BOOT_B.slice(0, 8), uptimeSeconds: 300, counters: counters(3, 0) });
+    // The record keeps the counters the diagnosis judges, direct reclaim's summed over the zones.
+    expect(record).toMatchObject({
+      bootId: BOOT_B.slice(0, 8),
+      uptimeSeconds: 300,
+      counters: { compact_stall: 3, compact_fail: 0, compact_success: 0, allocstall: 0 },
+    });
+  });
+
+  it('keeps only the counters it judges, and judges direct reclaim from their sum over the zones', async () => {
+    const config = testConfig();
+    const node = h.fleet.add('i-reclaim', { tags: { fleetscan: 'enabled', 'fleetscan:remediate': 'false' } });
+    const answer = (normal: number, dma32: number, uptimeSeconds: number) => {
+      const vmstat = {
+        ...counters(0, 0),
+        allocstall_normal: normal,
+        allocstall_dma32: dma32,
+        compact_migrate_scanned: 9_000_000_000,
+        pgmajfault: 1592,
+      };
+      node.gather = () => ({ output: gatherOutput({ numa: [FRAGMENTED], vmstat, bootId: BOOT_A, uptimeSeconds }) });
+    };
+    answer(100, 50, 10_000);
+    const first = await scanAndCollect(config);
+    expect((await allNodes(first.scan.scanId))[0]?.counters).toEqual({
+      compact_stall: 0,
+      compact_fail: 0,
+      compact_success: 0,
+      allocstall: 150,
+    });
+    // 15 minutes on, 300 more direct-reclaim stalls over both zones: 20 a minute, above the default 10.
+    h.clock.advance(15 * 60_000);
+    answer(300, 150, 10_900);
+    const second = await scanAndCollect(config);
+    const [record] = await allNodes(second.scan.scanId);
+    expect(record?.findings.map((f) => f.split('@')[0])).toContain('reclaim-pressure');
+    expect(record?.counters?.allocstall).toBe(450);
   });
 });
 
