@@ -91,7 +91,7 @@ describe('kindOf and packedRecords: items named by their keys, packed records re
     expect(
       [
         keys.journal('s', 0, 1),
-        { pk: keys.problemPartition('s', 0), sk: '1#0000#i-1' },
+        { pk: keys.problemPartition('s'), sk: keys.problemChunk('1#0000#i-1') },
         keys.history(4, 3, '2026-01-01T00:00:00.000Z', 's'),
         keys.host('web-1', 'i-1'),
         keys.layout(),

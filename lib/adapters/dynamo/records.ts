@@ -1,7 +1,8 @@
 /**
- * NodeRecordStore over DynamoDB: the scan's journal (one packed item per listing page, first writer wins), problem
- * records (one item per non-OK node, in rank order per shard), and the node history (one packed item per bucket
- * of nodes per scan, written when the scan is sealed). Layout and costs: schema.ts, docs/storage.md.
+ * NodeRecordStore over DynamoDB: the scan's journal (one packed item per listing page, first writer wins), and, once
+ * the scan is sealed, the node history (one packed item per bucket of nodes per scan) and the scan's problem list
+ * (its non-OK records in rank order, packed a chunk at a time). While a scan is open its problems are read from its
+ * journal. Layout and costs: schema.ts, docs/storage.md.
  */
 import { sanitizeText } from '../../core/sanitize.ts';
 import type {
@@ -47,6 +48,10 @@ const CACHE_ITEMS = 20_000;
 const ERROR_TEXT = 200;
 /** Records a journal item holds at most: one SSM listing page. */
 const JOURNAL_PAGE_RECORDS = 50;
+/** Problem records a sealed problem-list item holds (a few KB: the CLI reads the first ones). */
+const PROBLEMS_PER_CHUNK = 32;
+/** Open scans whose problems a store instance keeps, read from their journals (a finishing scan reads them thrice). */
+const OPEN_PROBLEM_SCANS = 4;
 
 export interface DynamoRecordsOptions {
   /** The watched orders the collector judges (so stored counts give the indices back). @default [4, 6] */
@@ -109,6 +114,22 @@ function bounded(stored: StoredRecord, orders: readonly number[]): { row: unknow
   return { row: row as unknown[], kept: trimmed };
 }
 
+/** A non-OK record and its rank (schema.ts problemRank): CRITICAL, ERROR, WARN, the worst index first. */
+interface Ranked {
+  readonly rank: string;
+  readonly stored: StoredRecord;
+}
+
+function rankProblems(records: readonly StoredRecord[]): Ranked[] {
+  const ranked: Ranked[] = [];
+  for (const stored of records) {
+    const { status, worstUnusableIndex, nodeId } = stored.record;
+    if (status === 'OK') continue;
+    ranked.push({ rank: problemRank(status, worstUnusableIndex, nodeId), stored });
+  }
+  return ranked.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+}
+
 interface Layout {
   /** Layout epochs, oldest first: from a scan time on, records went to buckets of `bits`. */
   readonly epochs: readonly { readonly from: string; readonly bits: number }[];
@@ -120,6 +141,8 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
   private readonly cache = new Map<string, Item | null>();
   /** Cached items' rows by node id (dropped with the item). */
   private readonly unpacked = new WeakMap<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
+  /** Open scans' problems, ranked, as read from their journals (the last few scans asked about). */
+  private readonly openProblems = new Map<string, Ranked[]>();
 
   constructor(
     private readonly table: DynamoTable,
@@ -199,29 +222,12 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
       const existing = await this.table.get(key);
       if (existing !== undefined) stored = this.decode(existing, scan);
     }
-    await this.putProblems(ref, stored);
     if (options.newHosts !== undefined && options.newHosts.length > 0) {
       await this.table.batchPut(
         options.newHosts.map(({ nodeId, host }) => ({ ...keys.host(host, nodeId), nodeId, host, at: ref.at })),
       );
     }
     return stored;
-  }
-
-  /** One item per non-OK record, keyed by its rank. Rewriting one (a retry) writes the same item again. */
-  private async putProblems(ref: PageRef, stored: readonly StoredRecord[]): Promise<void> {
-    const items: Item[] = [];
-    for (const entry of stored) {
-      const { record } = entry;
-      if (record.status === 'OK') continue;
-      items.push({
-        pk: keys.problemPartition(ref.scanId, ref.shard),
-        sk: problemRank(record.status, record.worstUnusableIndex, record.nodeId),
-        [TTL_ATTRIBUTE]: this.table.ttl(ref.at),
-        r: packRows([toRow(entry, this.orders) as unknown[]], this.orders),
-      });
-    }
-    await this.table.batchPut(items);
   }
 
   async shardNodeIds(scanId: string, shard: number): Promise<Set<string>> {
@@ -243,75 +249,109 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
 
   /* ---- problem records ---- */
 
+  /** Every page of every shard's journal, each node once (a page an earlier attempt stored is the one kept). */
+  private async journalRecords(scan: { scanId: string; at: string }, shards: number): Promise<StoredRecord[]> {
+    const out: StoredRecord[] = [];
+    const seen = new Set<string>();
+    for (let shard = 0; shard < shards; shard += 1) {
+      const items = await this.table.all(
+        {
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.journalPartition(scan.scanId, shard) },
+        },
+        (item) => item,
+      );
+      for (const item of items) {
+        for (const stored of this.decode(item, scan)) {
+          if (seen.has(stored.record.nodeId)) continue;
+          seen.add(stored.record.nodeId);
+          out.push(stored);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** An open scan's problems in rank order, from its journal (kept for the next few questions about it). */
+  private async problemsOfOpenScan(scan: { scanId: string; at: string }, shards: number): Promise<Ranked[]> {
+    const cached = this.openProblems.get(scan.scanId);
+    if (cached !== undefined) return cached;
+    const ranked = rankProblems(await this.journalRecords(scan, shards));
+    if (this.openProblems.size >= OPEN_PROBLEM_SCANS) {
+      this.openProblems.delete(this.openProblems.keys().next().value as string);
+    }
+    this.openProblems.set(scan.scanId, ranked);
+    return ranked;
+  }
+
   /**
-   * Merges the shards' problem partitions in rank order. The cursor holds each shard's position: the last sort key
-   * handed out, or '~' once the shard is exhausted. `prefix` keeps one rank band only (CRITICAL: candidates).
+   * Problems ranked after `after` (a rank; '' for the first), at most `limit` of them, with `prefix` keeping one rank
+   * band (CRITICAL: candidates). A sealed scan's come from its problem list, chunk by chunk; an open scan's from its
+   * journal. The cursor is the last rank handed out.
    */
-  private async mergedProblems(
-    scan: { scanId: string; at: string },
+  private async rankedProblems(
+    scan: { scanId: string; at: string; sealed: boolean },
     shards: number,
     request: PageRequest,
-    prefix?: string,
-  ): Promise<{ items: { sk: string; stored: StoredRecord }[]; next?: string }> {
+    prefix = '',
+  ): Promise<{ items: Ranked[]; next?: string }> {
     const limit = Math.max(1, Math.min(MAX_PAGE, Math.floor(request.limit)));
-    const after = request.cursor === undefined ? {} : decodeCursor(request.cursor);
-    const fetched: { shard: number; sk: string; stored: StoredRecord }[] = [];
-    const more = new Set<number>();
-    for (let shard = 0; shard < shards; shard += 1) {
-      const from = after[`s${shard}`];
-      if (from === '~') continue;
-      const resume = typeof from === 'string' && from !== '';
-      const result = await this.table.queryOnce(
-        {
-          KeyConditionExpression: resume
-            ? 'pk = :pk AND sk > :from'
-            : prefix === undefined
-              ? 'pk = :pk'
-              : 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: {
-            ':pk': keys.problemPartition(scan.scanId, shard),
-            ...(resume ? { ':from': from } : prefix === undefined ? {} : { ':prefix': prefix }),
+    const after = request.cursor === undefined ? '' : String(decodeCursor(request.cursor).k ?? '');
+    const wanted = (entry: Ranked) => entry.rank > after && entry.rank.startsWith(prefix);
+    const items: Ranked[] = [];
+    let more = false;
+    if (!scan.sealed) {
+      const all = (await this.problemsOfOpenScan(scan, shards)).filter(wanted);
+      items.push(...all.slice(0, limit));
+      more = all.length > limit;
+    } else {
+      // Chunks are keyed by their last rank: the first whose last rank follows `after` holds what comes next.
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const result = await this.table.queryOnce(
+          {
+            KeyConditionExpression: 'pk = :pk AND sk > :after',
+            ExpressionAttributeValues: {
+              ':pk': keys.problemPartition(scan.scanId),
+              ':after': keys.problemChunk(after),
+            },
           },
-        },
-        limit,
-        undefined,
-      );
-      const inBand = (result.Items ?? []).filter((item) => prefix === undefined || String(item.sk).startsWith(prefix));
-      for (const item of inBand) {
-        for (const stored of this.decode(item, scan)) fetched.push({ shard, sk: String(item.sk), stored });
-      }
-      const leftBand = inBand.length < (result.Items ?? []).length;
-      if (result.LastEvaluatedKey !== undefined && !leftBand) more.add(shard);
+          undefined,
+          startKey,
+        );
+        for (const item of result.Items ?? []) {
+          for (const entry of rankProblems(this.decode(item, scan))) {
+            if (!wanted(entry)) continue;
+            if (items.length === limit) {
+              more = true;
+              break;
+            }
+            items.push(entry);
+          }
+          if (more) break;
+        }
+        startKey = result.LastEvaluatedKey;
+      } while (!more && startKey !== undefined);
     }
-    fetched.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : a.shard - b.shard));
-    const taken = fetched.slice(0, limit);
-    const position: Record<string, string> = {};
-    let open = false;
-    for (let shard = 0; shard < shards; shard += 1) {
-      const previous = after[`s${shard}`];
-      const last = taken.filter((entry) => entry.shard === shard).at(-1)?.sk;
-      const untaken = fetched.slice(limit).some((entry) => entry.shard === shard);
-      if (previous === '~' || (!untaken && !more.has(shard))) {
-        position[`s${shard}`] = '~';
-      } else {
-        position[`s${shard}`] = last ?? (typeof previous === 'string' ? previous : '');
-        open = true;
-      }
-    }
-    return open ? { items: taken, next: encodeCursor(position) } : { items: taken };
+    const last = items.at(-1);
+    return more && last !== undefined ? { items, next: encodeCursor({ k: last.rank }) } : { items };
   }
 
   async listProblemNodes(scanId: string, request: PageRequest, shards = 1): Promise<Page<NodeRecord>> {
     const scan = await this.scanRef(scanId);
-    const page = await this.mergedProblems(scan, shards, request);
+    const page = await this.rankedProblems(scan, shards, request);
     const items = page.items.map((entry) => entry.stored.record);
     return page.next === undefined ? { items } : { items, next: page.next };
   }
 
-  /** Problem records carry the scan's time; a record read back needs it (the first record of the scan has it). */
-  private async scanRef(scanId: string): Promise<{ scanId: string; at: string }> {
+  /** What reading a scan's problems needs of the scan item: its time (records read back carry it), sealed or not. */
+  private async scanRef(scanId: string): Promise<{ scanId: string; at: string; sealed: boolean }> {
     const item = await this.table.get(keys.scan(scanId), false);
-    return { scanId, at: typeof item?.requestedAt === 'string' ? item.requestedAt : '' };
+    return {
+      scanId,
+      at: typeof item?.requestedAt === 'string' ? item.requestedAt : '',
+      sealed: item?.sealed === true,
+    };
   }
 
   async candidates(scanId: string, shards: number, limit: number): Promise<StoredCandidate[]> {
@@ -319,7 +359,7 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const out: StoredCandidate[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.mergedProblems(
+      const page = await this.rankedProblems(
         scan,
         shards,
         cursor === undefined ? { limit: MAX_PAGE } : { limit: MAX_PAGE, cursor },
@@ -379,6 +419,27 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     throw new Error('history layout is being changed concurrently; try again');
   }
 
+  /**
+   * The scan's problem list: its non-OK records in rank order (candidacy kept), PROBLEMS_PER_CHUNK to an item keyed by
+   * its last rank, so that a page of problems is one Query from wherever the last one stopped. Written once, by the
+   * first sealing pass (a retry writes the same items again).
+   */
+  private async putProblemList(scan: ScanRecord, journal: readonly StoredRecord[]): Promise<void> {
+    const ranked = rankProblems(journal);
+    await this.table.batchPut(
+      chunks(ranked, PROBLEMS_PER_CHUNK).map((chunk) => ({
+        pk: keys.problemPartition(scan.scanId),
+        sk: keys.problemChunk(chunk.at(-1)?.rank ?? ''),
+        [TTL_ATTRIBUTE]: this.table.ttl(scan.requestedAt),
+        n: chunk.length,
+        r: packRows(
+          chunk.map((entry) => toRow(entry.stored, this.orders) as unknown[]),
+          this.orders,
+        ),
+      })),
+    );
+  }
+
   async seal(
     scan: ScanRecord,
     from: SealProgress | null,
@@ -387,28 +448,15 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const bits = from?.bits ?? (await this.bitsFor(scan));
     const buckets = 2 ** bits;
     const ref = { scanId: scan.scanId, at: scan.requestedAt };
-    // Every journal page of every shard, each node once (a page an earlier attempt stored is the one kept).
+    const journal = await this.journalRecords(ref, scan.shards ?? 1);
+    if (from === null) await this.putProblemList(scan, journal);
     const byBucket = new Map<number, StoredRecord[]>();
-    const seen = new Set<string>();
-    for (let shard = 0; shard < (scan.shards ?? 1); shard += 1) {
-      const items = await this.table.all(
-        {
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.journalPartition(scan.scanId, shard) },
-        },
-        (item) => item,
-      );
-      for (const item of items) {
-        for (const stored of this.decode(item, ref)) {
-          if (seen.has(stored.record.nodeId)) continue;
-          seen.add(stored.record.nodeId);
-          const bucket = bucketOf(stored.record.nodeId, bits);
-          if (bucket < (from?.next ?? 0)) continue;
-          const list = byBucket.get(bucket) ?? [];
-          list.push({ record: stored.record });
-          byBucket.set(bucket, list);
-        }
-      }
+    for (const stored of journal) {
+      const bucket = bucketOf(stored.record.nodeId, bits);
+      if (bucket < (from?.next ?? 0)) continue;
+      const list = byBucket.get(bucket) ?? [];
+      list.push({ record: stored.record });
+      byBucket.set(bucket, list);
     }
     const ordered = [...byBucket.keys()].sort((a, b) => a - b);
     for (const batch of chunks(ordered, BATCH_WRITE_SIZE)) {
@@ -482,11 +530,12 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const ref = { scanId: scan.scanId, at: scan.requestedAt };
     const shards = scan.shards ?? 1;
     if (request.status !== undefined && !request.status.includes('OK')) {
-      // Only problems asked for: their own items, not the whole scan.
+      // Only problems asked for: the problem list (or an open scan's journal), not the whole history.
       const out: NodeRecord[] = [];
       let cursor = request.cursor;
+      const problems = { ...ref, sealed: scan.sealed === true };
       do {
-        const page = await this.mergedProblems(ref, shards, cursor === undefined ? { limit } : { limit, cursor });
+        const page = await this.rankedProblems(problems, shards, cursor === undefined ? { limit } : { limit, cursor });
         out.push(...page.items.map((entry) => entry.stored.record).filter(keep));
         cursor = page.next;
         if (out.length >= limit && cursor !== undefined) return { items: out, next: cursor };

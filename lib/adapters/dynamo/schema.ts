@@ -10,7 +10,7 @@
  * | gather command  | CMD#<commandId>          | META                    | –                                                          |
  * | remediate cmd   | CMD#<commandId>          | META                    | due while RUNNING                                          |
  * | journal page    | JRNL#<scanId>#<shard>    | P#<page>                | – (TTL: JOURNAL_DAYS)                                      |
- * | problem record  | PROB#<scanId>#<shard>    | <rank>                  | –                                                          |
+ * | problem list    | PROB#<scanId>            | C#<last rank>           | –                                                          |
  * | node history    | HIST#<bits>#<bucket>     | <at>#<scanId>           | –                                                          |
  * | history layout  | LAYOUT                   | HIST                    | –                                                          |
  * | last digest     | DIGEST                   | LAST                    | –                                                          |
@@ -19,13 +19,14 @@
  * | remediation     | SCAN#<scanId>            | REM#<nodeId>            | byNode REM#<nodeId>/<at>#<scanId>; byTime REMEDIATIONS/…; due |
  *
  * - A listing page's records are written once, packed and compressed, to the scan's journal (one partition per
- *   shard, so no partition takes a whole scan); non-OK records also as one problem item each, in rank order
- *   (CRITICAL, ERROR, WARN, worst index first) per shard. Once the scan is finished its journal is sealed into the
- *   node history: each node belongs to bucket hash(nodeId) mod 2^bits, and each bucket gets one item per scan
- *   holding its nodes' records — so one node's history is one partition, read by time range.
+ *   shard, so no partition takes a whole scan). Once the scan is finished its journal is sealed into the node
+ *   history — each node belongs to bucket hash(nodeId) mod 2^bits, and each bucket gets one item per scan holding
+ *   its nodes' records, so one node's history is one partition, read by time range — and into the scan's problem
+ *   list: its non-OK records in rank order (CRITICAL, ERROR, WARN, worst index first), a chunk per item. An open
+ *   scan's problems are read from its journal.
  * - `due` holds only work left to do; each entry is `<when>#<kind>#<id>` (kind gather: a shard's command;
  *   remediate: a remediate command; scan: the scan's own work) and the write that finishes the work removes it.
- * - Scans, shards, commands, problem records, node history and remediations carry `ttl` (epoch seconds,
+ * - Scans, shards, commands, problem lists, node history and remediations carry `ttl` (epoch seconds,
  *   retentionDays after the scan); journal pages expire after JOURNAL_DAYS; node states and host names do not.
  */
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
@@ -58,7 +59,9 @@ export const keys = {
     pk: `JRNL#${scanId}#${shard}`,
     sk: `P#${pad(page, 6)}`,
   }),
-  problemPartition: (scanId: string, shard: number) => `PROB#${scanId}#${shard}`,
+  problemPartition: (scanId: string) => `PROB#${scanId}`,
+  /** A sealed problem-list item's sort key: the rank of its last record. */
+  problemChunk: (lastRank: string) => `C#${lastRank}`,
   historyPartition: (bits: number, bucket: number) => `HIST#${bits}#${bucket}`,
   history: (bits: number, bucket: number, at: string, scanId: string) => ({
     pk: `HIST#${bits}#${bucket}`,

@@ -3,7 +3,7 @@
  * others, problem records merged in rank order across shards, sealing into the node history and reading it back
  * (by scan, by node and time, by host name), previous records for the next scan.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoHistory } from '../../../lib/adapters/dynamo/history.ts';
 import { bucketOf, keys } from '../../../lib/adapters/dynamo/schema.ts';
@@ -142,7 +142,7 @@ describe('Records: the journal', () => {
     expect(stored?.record.indices).toEqual(wide.indices);
   });
 
-  it('writes the page as one compressed item that expires with the journal, and each problem once more', async () => {
+  it('writes the page as one compressed item that expires with the journal; its problems are read from it', async () => {
     const ref = { scanId: 's', at: AT, shard: 0, page: 3 };
     await store.records.putPage(ref, [{ record: record('i-ok') }, problem('i-bad', 'CRITICAL', 1000)]);
     const page = await db.doc.send(new GetCommand({ TableName: db.tableName, Key: keys.journal('s', 0, 3) }));
@@ -192,6 +192,64 @@ describe('Records: problems and candidates', () => {
       { nodeId: 'i-2', worstUnusableIndex: 990, action: 'compact-node', numaNode: 1 },
     ]);
     expect(await store.records.candidates('c', 1, 1)).toHaveLength(1);
+  });
+});
+
+describe('Records: the problem list of a sealed scan', () => {
+  it('is written once when the scan is sealed, in rank order, a chunk per item, and read page by page', async () => {
+    // 70 problems over two shards and three pages, among OK nodes: three chunks of at most 32.
+    const s = scan('ranked', AT, { shards: 2, nodes: 150, status: 'COMPLETED' });
+    await store.scans.createScan(s, []);
+    const statuses: NodeStatus[] = ['CRITICAL', 'ERROR', 'WARN'];
+    const entries = Array.from({ length: 150 }, (_, index): StoredRecord => {
+      const id = `i-${String(index).padStart(17, '0')}`;
+      if (index % 15 >= 7) return { record: record(id) };
+      const status = statuses[index % 3] as NodeStatus;
+      return {
+        ...problem(id, status, status === 'ERROR' ? null : 900 + (index % 100)),
+        ...(status === 'CRITICAL' ? { candidacy: { action: 'compact' as const, numaNode: null } } : {}),
+      };
+    });
+    await store.records.putPage({ scanId: 'ranked', at: AT, shard: 0, page: 0 }, entries.slice(0, 50));
+    await store.records.putPage({ scanId: 'ranked', at: AT, shard: 0, page: 1 }, entries.slice(50, 100));
+    await store.records.putPage({ scanId: 'ranked', at: AT, shard: 1, page: 0 }, entries.slice(100));
+    const readAll = async () => {
+      const seen: NodeRecord[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listProblemNodes('ranked', cursor === undefined ? { limit: 9 } : { limit: 9, cursor });
+        seen.push(...page.items);
+        cursor = page.next;
+      } while (cursor !== undefined);
+      return seen;
+    };
+    const open = await readAll();
+    const candidatesOpen = await store.records.candidates('ranked', 2, 100);
+
+    const done = await sealed(s);
+    await store.scans.markSealed('ranked', done.seal ?? { bits: 0, next: 1 });
+    const chunks = await db.doc.send(
+      new QueryCommand({
+        TableName: db.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.problemPartition('ranked') },
+      }),
+    );
+    expect(chunks.Items?.map((item) => item.n)).toEqual([32, 32, 6]);
+    const afterSeal = await readAll();
+
+    // The same problems, in the same order, whether read from the journal or from the sealed list.
+    expect(open).toHaveLength(70);
+    expect(afterSeal.map((r) => r.nodeId)).toEqual(open.map((r) => r.nodeId));
+    const rank = { CRITICAL: 0, ERROR: 1, WARN: 2, OK: 3 } as const;
+    const order = afterSeal.map((r) => [rank[r.status], -(r.worstUnusableIndex ?? -1)] as const);
+    expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+    expect(await store.records.candidates('ranked', 2, 100)).toEqual(candidatesOpen);
+    expect(candidatesOpen).toHaveLength(afterSeal.filter((r) => r.status === 'CRITICAL').length);
+    const errors = await store.listScanNodes('ranked', { limit: 100, status: ['ERROR'] });
+    expect(errors.items.map((r) => r.nodeId)).toEqual(
+      afterSeal.filter((r) => r.status === 'ERROR').map((r) => r.nodeId),
+    );
   });
 });
 
