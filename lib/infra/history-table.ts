@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../adapters/dynamo/schema.ts';
+import { INDEX_PROJECTION, INDEXES, TABLE_KEYS, TTL_ATTRIBUTE } from '../adapters/dynamo/schema.ts';
 
 const string = (name: string) => ({ name, type: AttributeType.STRING });
 
@@ -27,6 +27,9 @@ export class HistoryTable extends Construct {
         indexName: index.name,
         partitionKey: string(index.partitionKey),
         sortKey: string(index.sortKey),
+        // Keys and ttl only: the stores read the items themselves by key (schema.ts).
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...INDEX_PROJECTION],
       })),
     });
   }

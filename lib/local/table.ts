@@ -11,7 +11,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { INDEXES, TABLE_KEYS } from '../adapters/dynamo/schema.ts';
+import { INDEX_PROJECTION, INDEXES, TABLE_KEYS } from '../adapters/dynamo/schema.ts';
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const indexes = Object.values(INDEXES);
@@ -34,7 +34,7 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...INDEX_PROJECTION] },
     })),
   };
 }

@@ -64,10 +64,22 @@ describe('writeCost: DynamoDB write units of one item write', () => {
       { table: 1, index: 1 },
     ],
     [
-      'a projected attribute that changed',
+      'an attribute the index does not project that changed: the table only',
       item('A', 'B', 200, { gsi2: ['S', 't'] }),
-      item('A', 'B', 210, { gsi2: ['S', 't'] }),
+      item('A', 'B', 2100, { gsi2: ['S', 't'] }),
+      { table: 3, index: 0 },
+    ],
+    [
+      'a projected attribute (ttl) that changed',
+      item('A', 'B', 200, { gsi2: ['S', 't'] }),
+      { ...item('A', 'B', 200, { gsi2: ['S', 't'] }), ttl: { N: '1800000000' } },
       { table: 1, index: 1 },
+    ],
+    [
+      'a new 3 KB item in an index: the index entry is its keys and ttl, one unit',
+      undefined,
+      item('A', 'B', 3000, { gsi4: ['DUE', 't1'] }),
+      { table: 3, index: 1 },
     ],
     [
       'an entry that stayed the same',
@@ -140,7 +152,15 @@ describe('storedByKind: what a table holds, by lifetime', () => {
       indexBytes: 0,
     });
     expect(Object.keys(stored.retained).sort()).toEqual(['HIST', 'SCAN']);
-    expect(stored.retained.SCAN?.indexBytes).toBe(stored.retained.SCAN?.tableBytes);
+    // The index holds the scan's keys, its index keys and ttl: a fraction of the 500 B item.
+    const scanEntry = wireItemSize({
+      pk: S('SCAN#s'),
+      sk: S('META'),
+      gsi2pk: S('SCANS'),
+      gsi2sk: S('at#s'),
+      ttl: { N: String(now + 90 * 86_400) },
+    });
+    expect(stored.retained.SCAN?.indexBytes).toBe(scanEntry + 100);
     expect(stored.standing.STATE?.items).toBe(1);
   });
 });
@@ -217,8 +237,9 @@ describe('DynamoMeter', () => {
         ExpressionAttributeValues: { ':t': 't2' },
       }),
     );
-    // Assess: 3 units for the table (the 2.5 KB before); in the index, 3 to delete the old entry, 1 to put the new.
-    expect(meter.snapshot().writes.SHARD).toMatchObject({ writes: 1, tableUnits: 3, indexUnits: 4, single: 0 });
+    // Assess: 3 units for the table (the 2.5 KB before); in the index (keys only), 1 to delete the old entry, 1 to put
+    // the new.
+    expect(meter.snapshot().writes.SHARD).toMatchObject({ writes: 1, tableUnits: 3, indexUnits: 2, single: 0 });
   });
 
   it('bills a write its condition refused on the item as it stands, and does not count its records', async () => {

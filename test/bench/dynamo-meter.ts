@@ -8,15 +8,17 @@
  * - A write costs one unit per started KB of the larger of the item before and after it (PutItem, UpdateItem;
  *   the proxy reads the item from the upstream before and after, unmetered). A write refused by its condition
  *   still costs the units of the item as it stands (at least one). BatchWriteItem puts are taken as new items.
- * - Each global secondary index the item is in costs its own write: one for an entry added or removed, two when
- *   the index key changed (delete and put), one when a projected attribute changed (every index projects ALL), none
- *   when the entry stays the same.
+ * - Each global secondary index the item is in costs its own write, sized by the index entry (the table's keys, the
+ *   index's keys and the projected attributes: schema.ts INDEX_PROJECTION): one for an entry added or removed, two
+ *   when the index key changed (delete and put), one when a projected attribute changed, none when the entry stays
+ *   the same — an update that moves no index key and no projected attribute costs the table's write only.
  * - A read costs one unit per started 4 KB (strongly consistent) or half of that (eventually consistent): per item
  *   for GetItem and BatchGetItem (a missing item costs the minimum), over the items returned for a Query.
  */
 import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
+import { INDEX_PROJECTION } from '../../lib/adapters/dynamo/schema.ts';
 
 type AttributeValue = Record<string, unknown>;
 export type WireItem = Record<string, AttributeValue>;
@@ -83,6 +85,12 @@ export function indexesOf(item: WireItem | undefined): string[] {
 const KB = 1024;
 const units = (bytes: number, per: number) => Math.max(1, Math.ceil(bytes / per));
 
+/** What an index holds of an item: the table's keys, the index's keys and the projected attributes. */
+export function indexEntry(item: WireItem, index: string): WireItem {
+  const names = ['pk', 'sk', `${index}pk`, `${index}sk`, ...INDEX_PROJECTION];
+  return Object.fromEntries(names.flatMap((name) => (item[name] === undefined ? [] : [[name, item[name]]])));
+}
+
 /** Write units for an item going from `before` to `after` (undefined: absent), in the table and in its indexes. */
 export function writeCost(
   before: WireItem | undefined,
@@ -92,14 +100,14 @@ export function writeCost(
   const sizeAfter = after === undefined ? 0 : wireItemSize(after);
   let index = 0;
   for (const name of new Set([...indexesOf(before), ...indexesOf(after)])) {
-    const was = before !== undefined && indexesOf(before).includes(name);
-    const is = after !== undefined && indexesOf(after).includes(name);
-    if (was && !is) index += units(sizeBefore, KB);
-    else if (!was && is) index += units(sizeAfter, KB);
-    else if (before !== undefined && after !== undefined) {
-      const key = (item: WireItem) => JSON.stringify([item[`${name}pk`], item[`${name}sk`]]);
-      if (key(before) !== key(after)) index += units(sizeBefore, KB) + units(sizeAfter, KB);
-      else if (canonical(before) !== canonical(after)) index += units(sizeAfter, KB);
+    const old = before !== undefined && indexesOf(before).includes(name) ? indexEntry(before, name) : undefined;
+    const now = after !== undefined && indexesOf(after).includes(name) ? indexEntry(after, name) : undefined;
+    if (old !== undefined && now === undefined) index += units(wireItemSize(old), KB);
+    else if (old === undefined && now !== undefined) index += units(wireItemSize(now), KB);
+    else if (old !== undefined && now !== undefined) {
+      const key = (entry: WireItem) => JSON.stringify([entry[`${name}pk`], entry[`${name}sk`]]);
+      if (key(old) !== key(now)) index += units(wireItemSize(old), KB) + units(wireItemSize(now), KB);
+      else if (canonical(old) !== canonical(now)) index += units(wireItemSize(now), KB);
     }
   }
   return { table: units(Math.max(sizeBefore, sizeAfter), KB), index };
@@ -534,10 +542,10 @@ export function storedByKind(
     const kind = kindOf(keyOfWire(item));
     out[lifetime][kind] ??= { items: 0, tableBytes: 0, indexBytes: 0 };
     const stored = out[lifetime][kind];
-    const bytes = wireItemSize(item) + ITEM_OVERHEAD_BYTES;
     stored.items += 1;
-    stored.tableBytes += bytes;
-    stored.indexBytes += bytes * indexesOf(item).length;
+    stored.tableBytes += wireItemSize(item) + ITEM_OVERHEAD_BYTES;
+    for (const index of indexesOf(item))
+      stored.indexBytes += wireItemSize(indexEntry(item, index)) + ITEM_OVERHEAD_BYTES;
   }
   return out;
 }

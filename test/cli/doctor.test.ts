@@ -10,7 +10,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -136,7 +136,20 @@ function healthy(): void {
   sns.on(ListSubscriptionsByTopicCommand).resolves({
     Subscriptions: [{ Protocol: 'email', Endpoint: 'oncall@example.com', SubscriptionArn: `${TOPIC}:1234` }],
   });
-  dynamo.on(QueryCommand).resolves({ Items: [scanItem(scan(), 90)] });
+  history({ Items: [scanItem(scan(), 90)] });
+}
+
+/**
+ * The history table answers with these scan items: their keys from the byTime index (it projects keys only), the
+ * items themselves from BatchGetItem.
+ */
+function history({ Items }: { Items: Record<string, unknown>[] }): void {
+  dynamo
+    .on(QueryCommand)
+    .resolves({ Items: Items.map(({ pk, sk, gsi2pk, gsi2sk, ttl }) => ({ pk, sk, gsi2pk, gsi2sk, ttl })) });
+  dynamo.on(BatchGetCommand).callsFake((input: { RequestItems: Record<string, unknown> }) => ({
+    Responses: Object.fromEntries(Object.keys(input.RequestItems).map((table) => [table, Items])),
+  }));
 }
 
 interface Result {
@@ -259,8 +272,12 @@ describe('CLI: fleetscan doctor, a healthy deployment', () => {
     for (const [service, mock] of Object.entries(MOCKS)) {
       for (const call of mock.calls()) {
         const name = (call.args[0] as object).constructor.name.replace(/Command$/, '');
-        // The document client's commands are the table's actions (QueryCommand → dynamodb:Query).
-        called.add(service === 'dynamodb' ? `dynamodb:${name}` : `${service}:${name}`);
+        // The document client's commands are the table's actions (QueryCommand → dynamodb:Query, BatchGet →
+        // dynamodb:BatchGetItem).
+        const action = ['Get', 'Put', 'Update', 'Delete', 'BatchGet', 'BatchWrite'].includes(name)
+          ? `${name}Item`
+          : name;
+        called.add(service === 'dynamodb' ? `dynamodb:${action}` : `${service}:${name}`);
       }
     }
     const granted = new Set([
@@ -329,25 +346,20 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
     ],
     [
       'no scan was ever recorded',
-      () => dynamo.on(QueryCommand).resolves({ Items: [] }),
+      () => history({ Items: [] }),
       'last scan',
       "no scan recorded yet — start one: 'fleetscan scan --now --wait'",
     ],
     [
       'the last scan is old',
       () =>
-        dynamo.on(QueryCommand).resolves({
-          Items: [scanItem(scan({ requestedAt: new Date(Date.now() - 3 * 3600_000).toISOString() }), 90)],
-        }),
+        history({ Items: [scanItem(scan({ requestedAt: new Date(Date.now() - 3 * 3600_000).toISOString() }), 90)] }),
       'last scan',
       "the last scan started 3 h ago; the schedule (rate(15 minutes)) runs at least every 15 minutes — check the schedule and the scan function's errors",
     ],
     [
       'the last scan ended INCOMPLETE',
-      () =>
-        dynamo.on(QueryCommand).resolves({
-          Items: [scanItem(scan({ status: 'INCOMPLETE' }), 90)],
-        }),
+      () => history({ Items: [scanItem(scan({ status: 'INCOMPLETE' }), 90)] }),
       'last scan',
       "78de6bac 5 min ago ended INCOMPLETE — see the collect function's errors",
     ],
@@ -361,8 +373,8 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
           requestedAt: requested.toISOString(),
           collectAfter: new Date(requested.getTime() - 10 * 60_000).toISOString(),
         });
-        // The listing (byTime), then the scan itself and its one shard: 40 of 120 nodes collected.
-        dynamo.on(QueryCommand, { IndexName: 'byTime' }).resolves({ Items: [scanItem(stuck, 90)] });
+        // The listing (byTime, then the items by key), the scan itself and its one shard: 40 of 120 nodes collected.
+        history({ Items: [scanItem(stuck, 90)] });
         dynamo.on(GetCommand).resolves({ Item: scanItem(stuck, 90) });
         dynamo.on(QueryCommand, { IndexName: undefined }).resolves({
           Items: [
@@ -396,10 +408,7 @@ describe('CLI: fleetscan doctor, each problem it reports', () => {
     ],
     [
       'the last scan reached no node',
-      () =>
-        dynamo
-          .on(QueryCommand)
-          .resolves({ Items: [scanItem(scan({ nodes: 0, counts: { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 } }), 90)] }),
+      () => history({ Items: [scanItem(scan({ nodes: 0, counts: { OK: 0, WARN: 0, CRITICAL: 0, ERROR: 0 } }), 90)] }),
       'last scan',
       '78de6bac 5 min ago reached no node — no managed node carries the target tags',
     ],

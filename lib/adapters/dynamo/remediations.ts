@@ -92,7 +92,7 @@ export class DynamoRemediationStore implements RemediationStore {
   ): Promise<Page<RemediationRecord>> {
     const index = options.nodeId === undefined ? INDEXES.byTime : INDEXES.byNode;
     const partition = options.nodeId === undefined ? REMEDIATIONS_PARTITION : `REM#${options.nodeId}`;
-    return this.table.page(
+    return this.table.indexPage(
       { IndexName: index.name, ...newestFirst(index, partition, options.since) },
       options,
       remediationFromItem,

@@ -66,7 +66,7 @@ export class DynamoScanStore implements ScanStore {
   }
 
   listScans(request: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>> {
-    return this.table.page(
+    return this.table.indexPage(
       { IndexName: INDEXES.byTime.name, ...newestFirst(INDEXES.byTime, SCANS_PARTITION, request.since) },
       request,
       scanFromItem,
@@ -88,7 +88,15 @@ export class DynamoScanStore implements ScanStore {
         20,
         startKey,
       );
-      const sealed = (result.Items ?? []).map(scanFromItem).find((scan) => scan.sealed === true);
+      const found = await this.table.batchGet(
+        (result.Items ?? []).map((entry) => ({ pk: String(entry.pk), sk: String(entry.sk) })),
+        false,
+      );
+      // Newest first, as the index gave them.
+      const sealed = found
+        .map(scanFromItem)
+        .sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : 0))
+        .find((scan) => scan.sealed === true);
       if (sealed !== undefined) return sealed;
       startKey = result.LastEvaluatedKey;
       if (startKey === undefined) return null;
@@ -108,7 +116,9 @@ export class DynamoScanStore implements ScanStore {
       1,
       undefined,
     );
-    const [item] = result.Items ?? [];
+    const [entry] = result.Items ?? [];
+    if (entry === undefined) return null;
+    const item = await this.table.get({ pk: String(entry.pk), sk: String(entry.sk) }, false);
     return item === undefined ? null : scanFromItem(item);
   }
 

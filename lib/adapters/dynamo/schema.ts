@@ -1,7 +1,9 @@
 /**
  * The history table's layout, shared by the CDK table (lib/infra/history-table.ts) and the stores in this folder,
- * so the keys the code queries are the keys the template creates. Every key attribute is a String; every GSI
- * projects ALL attributes. docs/storage.md explains the layout and its costs.
+ * so the keys the code queries are the keys the template creates. Every key attribute is a String. Every GSI
+ * projects its keys and `ttl` only (INDEX_PROJECTION) and readers fetch the items by key: an update that moves no
+ * index key then costs no index write — a shard's checkpoint after every page, a scan's or a remediation's progress.
+ * docs/storage.md explains the layout and its costs.
  *
  * | item            | pk                       | sk                      | indexes                                                    |
  * |-----------------|--------------------------|-------------------------|------------------------------------------------------------|
@@ -39,6 +41,9 @@ export const INDEXES = {
 } as const;
 
 export type IndexName = keyof typeof INDEXES;
+
+/** The non-key attributes every index projects: `ttl`, so that expired items are filtered out at the index. */
+export const INDEX_PROJECTION: readonly string[] = ['ttl'];
 
 export const META = 'META';
 export const STATE = 'STATE';

@@ -191,6 +191,23 @@ export class DynamoTable {
     return startKey === undefined ? { items } : { items, next: encodeCursor(startKey) };
   }
 
+  /**
+   * One page of a Query on an index, the items fetched by key (the indexes project their keys only): in the index's
+   * order, expired ones and ones gone since left out. Eventually consistent, as index reads are.
+   */
+  async indexPage<T>(input: QueryInput, request: PageRequest, decode: (item: Item) => T | null): Promise<Page<T>> {
+    const page = await this.page(input, request, (entry) => ({ pk: entry.pk, sk: entry.sk }) as Key);
+    const items = await this.batchGet(page.items, false);
+    const byKey = new Map(items.map((item) => [`${String(item.pk)}\u0000${String(item.sk)}`, item]));
+    const out: T[] = [];
+    for (const key of page.items) {
+      const item = byKey.get(`${String(key.pk)}\u0000${String(key.sk)}`);
+      const decoded = item === undefined ? null : decode(item);
+      if (decoded !== null) out.push(decoded);
+    }
+    return page.next === undefined ? { items: out } : { items: out, next: page.next };
+  }
+
   /** Every item a Query returns, page after page. */
   async all<T>(input: QueryInput, decode: (item: Item) => T | null): Promise<T[]> {
     const out: T[] = [];
