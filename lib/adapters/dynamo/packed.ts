@@ -38,7 +38,7 @@ const STATUS_CODE: Record<NodeStatus, string> = { OK: 'O', WARN: 'W', CRITICAL: 
 const STATUS_OF: Record<string, NodeStatus> = { O: 'OK', W: 'WARN', C: 'CRITICAL', E: 'ERROR' };
 const CAUSE_CODE = { fragmentation: 'f', 'low-memory': 'l' } as const;
 
-type Row = readonly unknown[];
+export type Row = readonly unknown[];
 
 function text(value: string | null, field: string): string | null {
   if (value === null) return null;
@@ -158,6 +158,17 @@ const num = (value: unknown): number | null =>
   typeof value === 'number' && Number.isSafeInteger(value) ? value : null;
 const strs = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : [];
+
+/** A row's node id and whether its record is OK, read without decoding the rest. */
+export function rowNode(row: Row): { readonly nodeId: string; readonly ok: boolean } | null {
+  const nodeId = str(row[0]);
+  return nodeId === null ? null : { nodeId, ok: row[1] === STATUS_CODE.OK };
+}
+
+/** The same row without a remediation candidacy (what the node history keeps: candidacy is the scan's business). */
+export function withoutCandidacy(row: Row): Row {
+  return row[15] === null || row[15] === undefined ? row : [...row.slice(0, 15), null, ...row.slice(16)];
+}
 
 /** A row back into a record of the scan `scanId` requested at `at`. */
 export function fromRow(

@@ -19,7 +19,16 @@ import type {
   StoredCandidate,
   StoredRecord,
 } from '../../runtime/ports.ts';
-import { fromRow, packRows, RecordCodecError, toRow, unpackRows } from './packed.ts';
+import {
+  fromRow,
+  packRows,
+  RecordCodecError,
+  type Row,
+  rowNode,
+  toRow,
+  unpackRows,
+  withoutCandidacy,
+} from './packed.ts';
 import { bucketOf, CRITICAL_RANK_PREFIX, JOURNAL_DAYS, keys, problemRank, TTL_ATTRIBUTE } from './schema.ts';
 import {
   BATCH_WRITE_SIZE,
@@ -112,6 +121,14 @@ function bounded(stored: StoredRecord, orders: readonly number[]): { row: unknow
   const row = toRow(trimmed, orders);
   if (JSON.stringify(row).length > MAX_ROW_BYTES) throw new RecordCodecError('record is too large to store');
   return { row: row as unknown[], kept: trimmed };
+}
+
+/** A journal row, the watched orders it was packed for, its node and whether it is OK (read from the row itself). */
+interface JournalRow {
+  readonly row: Row;
+  readonly orders: readonly number[];
+  readonly nodeId: string;
+  readonly ok: boolean;
 }
 
 /** A non-OK record and its rank (schema.ts problemRank): CRITICAL, ERROR, WARN, the worst index first. */
@@ -249,9 +266,12 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
 
   /* ---- problem records ---- */
 
-  /** Every page of every shard's journal, each node once (a page an earlier attempt stored is the one kept). */
-  private async journalRecords(scan: { scanId: string; at: string }, shards: number): Promise<StoredRecord[]> {
-    const out: StoredRecord[] = [];
+  /**
+   * Every row of every page of every shard's journal, each node once (a page an earlier attempt stored is the one
+   * kept), with the watched orders it was packed for: rows, not records, so that sealing copies them as they are.
+   */
+  private async journalRows(scan: { scanId: string }, shards: number): Promise<JournalRow[]> {
+    const out: JournalRow[] = [];
     const seen = new Set<string>();
     for (let shard = 0; shard < shards; shard += 1) {
       const items = await this.table.all(
@@ -262,21 +282,30 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
         (item) => item,
       );
       for (const item of items) {
-        for (const stored of this.decode(item, scan)) {
-          if (seen.has(stored.record.nodeId)) continue;
-          seen.add(stored.record.nodeId);
-          out.push(stored);
+        const bytes = item.r;
+        if (!(bytes instanceof Uint8Array)) continue;
+        const { orders, rows } = unpackRows(bytes);
+        for (const row of rows) {
+          const node = rowNode(row);
+          if (node === null || seen.has(node.nodeId)) continue;
+          seen.add(node.nodeId);
+          out.push({ row, orders, nodeId: node.nodeId, ok: node.ok });
         }
       }
     }
     return out;
   }
 
+  /** The non-OK records of journal rows, decoded, in rank order. */
+  private journalProblems(rows: readonly JournalRow[], scan: { scanId: string; at: string }): Ranked[] {
+    return rankProblems(rows.filter((entry) => !entry.ok).map((entry) => fromRow(entry.row, scan, entry.orders)));
+  }
+
   /** An open scan's problems in rank order, from its journal (kept for the next few questions about it). */
   private async problemsOfOpenScan(scan: { scanId: string; at: string }, shards: number): Promise<Ranked[]> {
     const cached = this.openProblems.get(scan.scanId);
     if (cached !== undefined) return cached;
-    const ranked = rankProblems(await this.journalRecords(scan, shards));
+    const ranked = this.journalProblems(await this.journalRows(scan, shards), scan);
     if (this.openProblems.size >= OPEN_PROBLEM_SCANS) {
       this.openProblems.delete(this.openProblems.keys().next().value as string);
     }
@@ -424,8 +453,8 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
    * its last rank, so that a page of problems is one Query from wherever the last one stopped. Written once, by the
    * first sealing pass (a retry writes the same items again).
    */
-  private async putProblemList(scan: ScanRecord, journal: readonly StoredRecord[]): Promise<void> {
-    const ranked = rankProblems(journal);
+  private async putProblemList(scan: ScanRecord, journal: readonly JournalRow[]): Promise<void> {
+    const ranked = this.journalProblems(journal, { scanId: scan.scanId, at: scan.requestedAt });
     await this.table.batchPut(
       chunks(ranked, PROBLEMS_PER_CHUNK).map((chunk) => ({
         pk: keys.problemPartition(scan.scanId),
@@ -448,14 +477,21 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const bits = from?.bits ?? (await this.bitsFor(scan));
     const buckets = 2 ** bits;
     const ref = { scanId: scan.scanId, at: scan.requestedAt };
-    const journal = await this.journalRecords(ref, scan.shards ?? 1);
+    const journal = await this.journalRows(ref, scan.shards ?? 1);
     if (from === null) await this.putProblemList(scan, journal);
-    const byBucket = new Map<number, StoredRecord[]>();
-    for (const stored of journal) {
-      const bucket = bucketOf(stored.record.nodeId, bits);
+    // Rows move into their buckets as they are (without candidacy), unless packed for other watched orders.
+    const sameOrders = (orders: readonly number[]) =>
+      orders.length === this.orders.length && orders.every((order, index) => order === this.orders[index]);
+    const byBucket = new Map<number, { nodeId: string; row: Row }[]>();
+    for (const entry of journal) {
+      const bucket = bucketOf(entry.nodeId, bits);
       if (bucket < (from?.next ?? 0)) continue;
+      const row = sameOrders(entry.orders)
+        ? withoutCandidacy(entry.row)
+        : this.rows([{ record: fromRow(entry.row, ref, entry.orders).record }]).rows[0];
+      if (row === undefined) continue;
       const list = byBucket.get(bucket) ?? [];
-      list.push({ record: stored.record });
+      list.push({ nodeId: entry.nodeId, row });
       byBucket.set(bucket, list);
     }
     const ordered = [...byBucket.keys()].sort((a, b) => a - b);
@@ -463,12 +499,15 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
       if (deadline() <= 0) return { done: false, progress: { bits, next: batch[0] ?? buckets } };
       await this.table.batchPut(
         batch.map((bucket) => {
-          const records = (byBucket.get(bucket) ?? []).sort((a, b) => (a.record.nodeId < b.record.nodeId ? -1 : 1));
+          const rows = (byBucket.get(bucket) ?? []).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
           return {
             ...keys.history(bits, bucket, scan.requestedAt, scan.scanId),
             [TTL_ATTRIBUTE]: this.table.ttl(scan.requestedAt),
-            n: records.length,
-            r: packRows(this.rows(records).rows, this.orders),
+            n: rows.length,
+            r: packRows(
+              rows.map((entry) => entry.row),
+              this.orders,
+            ),
           };
         }),
       );
