@@ -57,6 +57,8 @@ const CACHE_ITEMS = 20_000;
 const ERROR_TEXT = 200;
 /** Records a journal item holds at most: one SSM listing page. */
 const JOURNAL_PAGE_RECORDS = 50;
+/** Rows one sealing pass holds in memory at most (about 100 MB of them), whatever the scan's size. */
+const MAX_SEAL_ROWS = 100_000;
 /** Problem records a sealed problem-list item holds (a few KB: the CLI reads the first ones). */
 const PROBLEMS_PER_CHUNK = 32;
 /** Open scans whose problems a store instance keeps, read from their journals (a finishing scan reads them thrice). */
@@ -65,6 +67,8 @@ const OPEN_PROBLEM_SCANS = 4;
 export interface DynamoRecordsOptions {
   /** The watched orders the collector judges (so stored counts give the indices back). @default [4, 6] */
   readonly orders?: readonly number[];
+  /** Rows a sealing pass holds in memory at most. @default MAX_SEAL_ROWS */
+  readonly sealRowsPerPass?: number;
 }
 
 /** That node's ERROR record, saying why its own record could not be stored. */
@@ -155,6 +159,7 @@ interface Layout {
 
 export class DynamoNodeRecordStore implements NodeRecordStore {
   private readonly orders: readonly number[];
+  private readonly sealRowsPerPass: number;
   private readonly cache = new Map<string, Item | null>();
   /** Cached items' rows by node id (dropped with the item). */
   private readonly unpacked = new WeakMap<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
@@ -166,6 +171,7 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     options: DynamoRecordsOptions = {},
   ) {
     this.orders = options.orders ?? [4, 6];
+    this.sealRowsPerPass = options.sealRowsPerPass ?? MAX_SEAL_ROWS;
   }
 
   /* ---- packing, with the guarantee that one node cannot fail the rest ---- */
@@ -270,28 +276,41 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
    * Every row of every page of every shard's journal, each node once (a page an earlier attempt stored is the one
    * kept), with the watched orders it was packed for: rows, not records, so that sealing copies them as they are.
    */
-  private async journalRows(scan: { scanId: string }, shards: number): Promise<JournalRow[]> {
+  private async journalRows(
+    scan: { scanId: string },
+    shards: number,
+    keep: (entry: JournalRow) => boolean = () => true,
+  ): Promise<JournalRow[]> {
     const out: JournalRow[] = [];
     const seen = new Set<string>();
     for (let shard = 0; shard < shards; shard += 1) {
-      const items = await this.table.all(
-        {
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.journalPartition(scan.scanId, shard) },
-        },
-        (item) => item,
-      );
-      for (const item of items) {
-        const bytes = item.r;
-        if (!(bytes instanceof Uint8Array)) continue;
-        const { orders, rows } = unpackRows(bytes);
-        for (const row of rows) {
-          const node = rowNode(row);
-          if (node === null || seen.has(node.nodeId)) continue;
-          seen.add(node.nodeId);
-          out.push({ row, orders, nodeId: node.nodeId, ok: node.ok });
+      // Strongly consistent: the scan's last page may have been written a moment ago, by this very invocation.
+      let cursor: string | undefined;
+      do {
+        const page: Page<Item> = await this.table.page(
+          {
+            ConsistentRead: true,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.journalPartition(scan.scanId, shard) },
+          },
+          cursor === undefined ? { limit: MAX_PAGE } : { limit: MAX_PAGE, cursor },
+          (item) => item,
+        );
+        // One page of items at a time: only the rows `keep` wants stay in memory.
+        for (const item of page.items) {
+          const bytes = item.r;
+          if (!(bytes instanceof Uint8Array)) continue;
+          const { orders, rows } = unpackRows(bytes);
+          for (const row of rows) {
+            const node = rowNode(row);
+            if (node === null || seen.has(node.nodeId)) continue;
+            seen.add(node.nodeId);
+            const entry = { row, orders, nodeId: node.nodeId, ok: node.ok };
+            if (keep(entry)) out.push(entry);
+          }
         }
-      }
+        cursor = page.next;
+      } while (cursor !== undefined);
     }
     return out;
   }
@@ -477,40 +496,58 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
     const bits = from?.bits ?? (await this.bitsFor(scan));
     const buckets = 2 ** bits;
     const ref = { scanId: scan.scanId, at: scan.requestedAt };
-    const journal = await this.journalRows(ref, scan.shards ?? 1);
-    if (from === null) await this.putProblemList(scan, journal);
-    // Rows move into their buckets as they are (without candidacy), unless packed for other watched orders.
+    const shards = scan.shards ?? 1;
+    // A pass holds the rows of a range of buckets, about sealRowsPerPass of them: a scan of any size is sealed in
+    // bounded memory, re-reading its journal once a pass (one pass up to MAX_SEAL_ROWS nodes).
+    const span = Math.max(1, Math.floor(this.sealRowsPerPass / Math.max(1, (scan.nodes ?? 1) / buckets)));
     const sameOrders = (orders: readonly number[]) =>
       orders.length === this.orders.length && orders.every((order, index) => order === this.orders[index]);
-    const byBucket = new Map<number, { nodeId: string; row: Row }[]>();
-    for (const entry of journal) {
-      const bucket = bucketOf(entry.nodeId, bits);
-      if (bucket < (from?.next ?? 0)) continue;
-      const row = sameOrders(entry.orders)
-        ? withoutCandidacy(entry.row)
-        : this.rows([{ record: fromRow(entry.row, ref, entry.orders).record }]).rows[0];
-      if (row === undefined) continue;
-      const list = byBucket.get(bucket) ?? [];
-      list.push({ nodeId: entry.nodeId, row });
-      byBucket.set(bucket, list);
-    }
-    const ordered = [...byBucket.keys()].sort((a, b) => a - b);
-    for (const batch of chunks(ordered, BATCH_WRITE_SIZE)) {
-      if (deadline() <= 0) return { done: false, progress: { bits, next: batch[0] ?? buckets } };
-      await this.table.batchPut(
-        batch.map((bucket) => {
-          const rows = (byBucket.get(bucket) ?? []).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
-          return {
-            ...keys.history(bits, bucket, scan.requestedAt, scan.scanId),
-            [TTL_ATTRIBUTE]: this.table.ttl(scan.requestedAt),
-            n: rows.length,
-            r: packRows(
-              rows.map((entry) => entry.row),
-              this.orders,
-            ),
-          };
-        }),
-      );
+    let next = from?.next ?? 0;
+    let first = from === null;
+    while (next < buckets) {
+      if (deadline() <= 0) return { done: false, progress: { bits, next } };
+      const start = next;
+      const end = Math.min(buckets, start + span);
+      const inPass = (nodeId: string) => {
+        const bucket = bucketOf(nodeId, bits);
+        return bucket >= start && bucket < end;
+      };
+      // The first pass also keeps every non-OK row: the problem list is written once, before any bucket.
+      const journal = await this.journalRows(ref, shards, (entry) => inPass(entry.nodeId) || (first && !entry.ok));
+      if (first) await this.putProblemList(scan, journal);
+      first = false;
+      // Rows move into their buckets as they are (without candidacy), unless packed for other watched orders.
+      const byBucket = new Map<number, { nodeId: string; row: Row }[]>();
+      for (const entry of journal) {
+        if (!inPass(entry.nodeId)) continue;
+        const row = sameOrders(entry.orders)
+          ? withoutCandidacy(entry.row)
+          : this.rows([{ record: fromRow(entry.row, ref, entry.orders).record }]).rows[0];
+        if (row === undefined) continue;
+        const bucket = bucketOf(entry.nodeId, bits);
+        const list = byBucket.get(bucket) ?? [];
+        list.push({ nodeId: entry.nodeId, row });
+        byBucket.set(bucket, list);
+      }
+      const ordered = [...byBucket.keys()].sort((a, b) => a - b);
+      for (const batch of chunks(ordered, BATCH_WRITE_SIZE)) {
+        if (deadline() <= 0) return { done: false, progress: { bits, next: batch[0] ?? end } };
+        await this.table.batchPut(
+          batch.map((bucket) => {
+            const rows = (byBucket.get(bucket) ?? []).sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+            return {
+              ...keys.history(bits, bucket, scan.requestedAt, scan.scanId),
+              [TTL_ATTRIBUTE]: this.table.ttl(scan.requestedAt),
+              n: rows.length,
+              r: packRows(
+                rows.map((entry) => entry.row),
+                this.orders,
+              ),
+            };
+          }),
+        );
+      }
+      next = end;
     }
     return { done: true, progress: { bits, next: buckets } };
   }

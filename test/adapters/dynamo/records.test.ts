@@ -72,6 +72,19 @@ function problem(nodeId: string, status: NodeStatus, worst: number | null): Stor
   };
 }
 
+/** Counts the Query calls the store sends for one partition, from now on. */
+function spyOnQueries(history: DynamoHistory, partition: string): () => number {
+  const client = history.table.client as unknown as { send: (command: unknown) => Promise<unknown> };
+  const send = client.send.bind(client);
+  let count = 0;
+  client.send = (command: unknown) => {
+    const input = (command as { input?: { ExpressionAttributeValues?: Record<string, unknown> } }).input;
+    if (input?.ExpressionAttributeValues?.[':pk'] === partition) count += 1;
+    return send(command);
+  };
+  return () => count;
+}
+
 async function sealed(s: ScanRecord): Promise<ScanRecord> {
   const result = await store.records.seal(s, null, () => Number.POSITIVE_INFINITY);
   expect(result.done).toBe(true);
@@ -311,6 +324,39 @@ describe('Records: sealing into the node history', () => {
     expect(pages.flat()).toEqual(ids);
   });
 
+  it('seals a scan larger than a pass in passes of a range of buckets, each node once, the problems complete', async () => {
+    // 300 nodes in 16 buckets (bits 4), passes of about 60 rows: 3 buckets a pass, the journal read once a pass.
+    const small = db.store({ clock: { now: () => now.value }, sealRowsPerPass: 60 });
+    const s = scan('passes', AT, { shards: 2, nodes: 300 });
+    await small.scans.createScan(s, []);
+    const ids = Array.from({ length: 300 }, (_, index) => `i-${String(index).padStart(17, '0')}`);
+    const entry = (id: string, index: number): StoredRecord =>
+      index % 10 === 0 ? problem(id, index % 20 === 0 ? 'CRITICAL' : 'WARN', 990) : { record: record(id) };
+    for (let page = 0; page < 6; page += 1) {
+      await small.records.putPage(
+        { scanId: 'passes', at: AT, shard: page % 2, page: Math.floor(page / 2) },
+        ids.slice(page * 50, page * 50 + 50).map((id, offset) => entry(id, page * 50 + offset)),
+      );
+    }
+    const journalReads = spyOnQueries(small, 'JRNL#passes#0');
+    const result = await small.records.seal(s, null, () => Number.POSITIVE_INFINITY);
+    expect(result).toEqual({ done: true, progress: { bits: 4, next: 16 } });
+    // ⌈16 / 3⌉ = 6 passes, each reading shard 0's journal once (its 3 pages in one Query page).
+    expect(journalReads()).toBe(6);
+    await small.scans.markSealed('passes', result.progress);
+    const nodes: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await small.listScanNodes('passes', cursor === undefined ? { limit: 100 } : { limit: 100, cursor });
+      nodes.push(...page.items.map((record) => record.nodeId));
+      cursor = page.next;
+    } while (cursor !== undefined);
+    expect(nodes.sort()).toEqual(ids);
+    const problems = await small.listProblemNodes('passes', { limit: 100 });
+    expect(problems.items).toHaveLength(30);
+    expect(problems.items.slice(0, 15).every((record) => record.status === 'CRITICAL')).toBe(true);
+  });
+
   it('resumes sealing where the deadline stopped it', async () => {
     const s = scan('slow', AT, { nodes: 1000 });
     const ids = Array.from({ length: 1000 }, (_, index) => `i-${String(index).padStart(17, '0')}`);
@@ -320,8 +366,9 @@ describe('Records: sealing into the node history', () => {
         ids.slice(page * 50, page * 50 + 50).map((id) => ({ record: record(id) })),
       );
     }
-    let batches = 0;
-    const first = await store.records.seal(s, null, () => (batches++ < 1 ? 1_000 : 0));
+    // Time left for the pass to start and one batch of 25 buckets to be written, none after.
+    let looks = 0;
+    const first = await store.records.seal(s, null, () => (looks++ < 2 ? 1_000 : 0));
     expect(first).toEqual({ done: false, progress: { bits: 5, next: 25 } });
     const rest = await store.records.seal(s, first.progress, () => Number.POSITIVE_INFINITY);
     expect(rest).toEqual({ done: true, progress: { bits: 5, next: 32 } });
