@@ -73,39 +73,9 @@ export class DynamoScanStore implements ScanStore {
     );
   }
 
-  async latestSealedBefore(at: string): Promise<ScanRecord | null> {
-    let startKey: Record<string, unknown> | undefined;
-    // A few pages at most: scans are sealed within minutes of finishing, so the newest sealed one is near.
-    for (let pages = 0; pages < 5; pages += 1) {
-      const result = await this.table.queryOnce(
-        {
-          IndexName: INDEXES.byTime.name,
-          KeyConditionExpression: '#p = :p AND #s < :at',
-          ExpressionAttributeNames: { '#p': INDEXES.byTime.partitionKey, '#s': INDEXES.byTime.sortKey },
-          ExpressionAttributeValues: { ':p': SCANS_PARTITION, ':at': at },
-          ScanIndexForward: false,
-        },
-        20,
-        startKey,
-      );
-      const found = await this.table.batchGet(
-        (result.Items ?? []).map((entry) => ({ pk: String(entry.pk), sk: String(entry.sk) })),
-        false,
-      );
-      // Newest first, as the index gave them.
-      const sealed = found
-        .map(scanFromItem)
-        .sort((a, b) => (a.requestedAt < b.requestedAt ? 1 : a.requestedAt > b.requestedAt ? -1 : 0))
-        .find((scan) => scan.sealed === true);
-      if (sealed !== undefined) return sealed;
-      startKey = result.LastEvaluatedKey;
-      if (startKey === undefined) return null;
-    }
-    return null;
-  }
-
-  async latestBefore(at: string): Promise<ScanRecord | null> {
-    const result = await this.table.queryOnce(
+  /** Scans requested before `at`, newest first (the byTime index, the items read by key). */
+  private scansBefore(at: string, request: PageRequest): Promise<Page<ScanRecord>> {
+    return this.table.indexPage(
       {
         IndexName: INDEXES.byTime.name,
         KeyConditionExpression: '#p = :p AND #s < :at',
@@ -113,13 +83,26 @@ export class DynamoScanStore implements ScanStore {
         ExpressionAttributeValues: { ':p': SCANS_PARTITION, ':at': at },
         ScanIndexForward: false,
       },
-      1,
-      undefined,
+      request,
+      scanFromItem,
     );
-    const [entry] = result.Items ?? [];
-    if (entry === undefined) return null;
-    const item = await this.table.get({ pk: String(entry.pk), sk: String(entry.sk) }, false);
-    return item === undefined ? null : scanFromItem(item);
+  }
+
+  async latestSealedBefore(at: string): Promise<ScanRecord | null> {
+    let cursor: string | undefined;
+    // A few pages at most: scans are sealed within minutes of finishing, so the newest sealed one is near.
+    for (let pages = 0; pages < 5; pages += 1) {
+      const page = await this.scansBefore(at, cursor === undefined ? { limit: 20 } : { limit: 20, cursor });
+      const sealed = page.items.find((scan) => scan.sealed === true);
+      if (sealed !== undefined) return sealed;
+      cursor = page.next;
+      if (cursor === undefined) return null;
+    }
+    return null;
+  }
+
+  async latestBefore(at: string): Promise<ScanRecord | null> {
+    return (await this.scansBefore(at, { limit: 1 })).items[0] ?? null;
   }
 
   async getShard(scanId: string, shard: number): Promise<ShardRecord | null> {
