@@ -34,3 +34,14 @@ export function bufferIo(
     stderr: () => err,
   };
 }
+
+/** Runs `fleetscan ARGS` in-process with a buffer Io: its exit code and what it printed. */
+export async function runMain(
+  args: readonly string[],
+  options: Parameters<typeof bufferIo>[0] = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../lib/cli/main.ts');
+  const buffer = bufferIo(options);
+  const code = await main(args, buffer.io);
+  return { code, stdout: buffer.stdout(), stderr: buffer.stderr() };
+}

@@ -3,25 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Check } from '../../lib/cli/doctor.ts';
-import { main } from '../../lib/cli/main.ts';
 import { runDemo } from '../../lib/local/demo.ts';
+import { runMain } from './buffer-io.ts';
 
-async function invoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readStdin: async () => '',
-    isTty: false,
-    env: { NO_COLOR: '1' },
-  });
-  return { code, stdout, stderr };
-}
+const invoke = (args: string[]) => runMain(args);
 
 describe('CLI: fleetscan doctor --local', () => {
   const dir = mkdtempSync(join(import.meta.dirname, '../../.tmp/doctor-local-'));

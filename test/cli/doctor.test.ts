@@ -17,11 +17,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { scanItem, shardItem } from '../../lib/adapters/dynamo/codec.ts';
 import { iamActions, TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { type Check, lastScanChecks } from '../../lib/cli/doctor.ts';
-import { main } from '../../lib/cli/main.ts';
 import { DEFAULT_CONFIG } from '../../lib/config/config.ts';
 import { CLI_ACTIONS, FUNCTION_ENV, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
 import type { HistoryReader, ScanRecord } from '../../lib/runtime/ports.ts';
 import { NO_TALLIES } from '../../lib/runtime/tallies.ts';
+import { runMain } from './buffer-io.ts';
 
 const cloudformation = mockClient(CloudFormationClient);
 const lambda = mockClient(LambdaClient);
@@ -152,28 +152,7 @@ function history({ Items }: { Items: Record<string, unknown>[] }): void {
   }));
 }
 
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function invoke(args: string[]): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readStdin: async () => '',
-    isTty: false,
-    env: { NO_COLOR: '1' },
-  });
-  return { code, stdout, stderr };
-}
+const invoke = (args: string[]) => runMain(args);
 
 const doctor = (args: string[] = []) => invoke(['doctor', '--region', REGION, ...args]);
 

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { DynamoHistory } from '../../lib/adapters/dynamo/history.ts';
 import { iamActions, TABLE_ACCESS } from '../../lib/adapters/table-access.ts';
 import { CliError } from '../../lib/cli/errors.ts';
-import type { Io } from '../../lib/cli/io.ts';
 import { main } from '../../lib/cli/main.ts';
 import { POLL_SECONDS, scanNow } from '../../lib/cli/scan-now.ts';
 import { CLI_ACTIONS, OUTPUT_KEYS } from '../../lib/config/contracts.ts';
@@ -20,6 +19,7 @@ import { NO_TALLIES } from '../../lib/runtime/tallies.ts';
 import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { DynamoRecorder, summarize } from '../support/dynamo-recorder.ts';
 import { nodeRecord } from '../support/runtime-fixtures.ts';
+import { bufferIo } from './buffer-io.ts';
 
 const cloudformation = mockClient(CloudFormationClient);
 const lambda = mockClient(LambdaClient);
@@ -101,25 +101,7 @@ beforeEach(async () => {
   lambda.on(InvokeCommand).resolves(invoked({ scanId: SCAN_ID, swept: 0 }));
 });
 
-function capture(): { io: Io; stdout: () => string; stderr: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      stdout: (text) => {
-        out += text;
-      },
-      stderr: (text) => {
-        err += text;
-      },
-      readStdin: async () => '',
-      isTty: false,
-      env: { NO_COLOR: '1' },
-    },
-    stdout: () => out,
-    stderr: () => err,
-  };
-}
+const capture = () => bufferIo();
 
 async function cli(args: string[]) {
   const { io, stdout, stderr } = capture();
