@@ -54,6 +54,12 @@ const MAX_PER_BUCKET = 128;
 const MAX_BITS = 20;
 /** History items cached per store instance (previous-record lookups hit each bucket many times per scan). */
 const CACHE_ITEMS = 20_000;
+/**
+ * Of those, the items kept unpacked (rows by node id, many times an item's packed size). A small fleet's pages hit the
+ * same few buckets again and again; a large one's invocation touches each bucket about once, and holding every
+ * bucket unpacked was most of a 50,000-node collector's memory.
+ */
+const UNPACKED_ITEMS = 512;
 const ERROR_TEXT = 200;
 /** Records a journal item holds at most: one SSM listing page. */
 const JOURNAL_PAGE_RECORDS = 50;
@@ -162,7 +168,7 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
   private readonly sealRowsPerPass: number;
   private readonly cache = new Map<string, Item | null>();
   /** Cached items' rows by node id (dropped with the item). */
-  private readonly unpacked = new WeakMap<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
+  private readonly unpacked = new Map<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
   /** Open scans' problems, ranked, as read from their journals (the last few scans asked about). */
   private readonly openProblems = new Map<string, Ranked[]>();
 
@@ -204,7 +210,8 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
 
   /**
    * The records of these nodes an item holds, the others not decoded (a bucket holds ~32 nodes, a page reads one or
-   * two of them). A cached item is unpacked once: previous-record lookups hit each bucket many times per scan.
+   * two of them). The items used last stay unpacked: a small fleet's previous-record lookups hit each bucket many
+   * times per scan.
    */
   private decodeOnly(item: Item, scan: { scanId: string; at: string }, only: ReadonlySet<string>): StoredRecord[] {
     let byNode = this.unpacked.get(item);
@@ -212,8 +219,11 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
       const bytes = item.r;
       const { orders, rows } = bytes instanceof Uint8Array ? unpackRows(bytes) : { orders: [], rows: [] };
       byNode = { orders, rows: new Map(rows.map((row) => [String(row[0]), row])) };
-      this.unpacked.set(item, byNode);
+      if (this.unpacked.size >= UNPACKED_ITEMS) this.unpacked.delete(this.unpacked.keys().next().value as Item);
+    } else {
+      this.unpacked.delete(item); // used last: kept longest
     }
+    this.unpacked.set(item, byNode);
     const out: StoredRecord[] = [];
     for (const nodeId of only) {
       const row = byNode.rows.get(nodeId);
