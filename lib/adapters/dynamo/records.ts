@@ -313,10 +313,12 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
           const { orders, rows } = unpackRows(bytes);
           for (const row of rows) {
             const node = rowNode(row);
-            if (node === null || seen.has(node.nodeId)) continue;
-            seen.add(node.nodeId);
+            if (node === null) continue;
             const entry = { row, orders, nodeId: node.nodeId, ok: node.ok };
-            if (keep(entry)) out.push(entry);
+            // Only the rows kept are remembered: a sealing pass's memory is its own rows', not the fleet's ids.
+            if (!keep(entry) || seen.has(node.nodeId)) continue;
+            seen.add(node.nodeId);
+            out.push(entry);
           }
         }
         cursor = page.next;
