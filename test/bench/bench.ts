@@ -45,6 +45,7 @@ import {
 } from './dynamo-meter.ts';
 import type { BenchJob, BenchMode, RunnerResult } from './runner.ts';
 import { type ScaleModel, scaleModel } from './scale-model.ts';
+import { sealHeapBytesPerRow } from './seal-memory.ts';
 
 // The SDK warns once per process that Node 20 support ends in 2027; the bench is not the place to say so.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -151,6 +152,8 @@ export interface RunResult {
   /** Steady-state variable cost per 1,000 nodes a month, by item. */
   readonly costPer1000: { readonly monthlyUsd: number; readonly items: CostResult['items'] };
   readonly perScan: readonly ScanFigures[];
+  /** Heap a sealing pass holds per node, measured on the run's journal (null without one). */
+  readonly sealHeapBytesPerRow: number | null;
 }
 
 async function bundleRunner(): Promise<string> {
@@ -269,6 +272,7 @@ async function runMode(runner: string, mode: BenchMode, nodes: number, args: Ben
         };
   const sim = await SsmSimulator.start({ fleet, documents: fleetscanDocuments(DOC_PREFIX), faults, clock: { now } });
   const perScan: ScanFigures[] = [];
+  let items: WireItem[] = [];
   try {
     let before = storedByKind([], 0);
     for (let scan = 1; scan <= args.scans; scan += 1) {
@@ -293,7 +297,8 @@ async function runMode(runner: string, mode: BenchMode, nodes: number, args: Ben
       });
       const ssm = sim.stats();
       const dynamo = meter.snapshot();
-      const after = storedByKind(await tableItems(db.client, db.tableName), Math.floor(now().getTime() / 1000));
+      items = await tableItems(db.client, db.tableName);
+      const after = storedByKind(items, Math.floor(now().getTime() / 1000));
       const apiCalls = { ...ssm.apiCalls, ...dynamo.apiCalls };
       const writeUnits = Object.fromEntries(
         Object.entries(dynamo.writes).map(([kind, stats]) => [kind, stats.tableUnits + stats.indexUnits]),
@@ -380,6 +385,7 @@ async function runMode(runner: string, mode: BenchMode, nodes: number, args: Ben
     perNode: cost.perNode,
     costPer1000: { monthlyUsd: cost.monthlyUsd, items: cost.items },
     perScan,
+    sealHeapBytesPerRow: mode === 'fleetscan' ? sealHeapBytesPerRow(items) : null,
   };
 }
 
@@ -762,7 +768,7 @@ function costOf(perScan: readonly ScanFigures[]): CostResult {
   return monthlyCost(steady.use, costOptions(steady.standing));
 }
 
-function scaleOf(run: RunResult, monthlyUsdPer1000: number): ScaleModel {
+function scaleOf(run: RunResult & { sealHeapBytesPerRow: number }, monthlyUsdPer1000: number): ScaleModel {
   const steady = steadyState(run.perScan);
   const collect = steady.use.functions.find((fn) => fn.name === 'collect') as FunctionUse;
   const mean = (pick: (s: ScanFigures) => number) =>
@@ -775,7 +781,7 @@ function scaleOf(run: RunResult, monthlyUsdPer1000: number): ScaleModel {
       writeUnits: steady.use.writeUnits,
       readUnits: sum(steady.use.readUnits),
       journalBytes: mean((s) => s.addedBytes.short.JRNL?.table ?? 0),
-      peakRssMb: Math.max(...steady.scans.map((s) => s.peakRssMb)),
+      sealHeapBytesPerRow: run.sealHeapBytesPerRow,
       loadedRssMb: Math.min(...steady.scans.map((s) => s.loadedRssMb)),
       monthlyUsdPer1000,
       deadlineMs: run.deadlineMs,
@@ -817,7 +823,12 @@ async function main(): Promise<void> {
   const cost = base === undefined ? null : costOf(base.perScan);
   const simpleBase = costRun(runs, 'simple');
   const baselineCost = simpleBase === undefined ? null : costOf(simpleBase.perScan);
-  const largest = runs.filter((run) => run.mode === 'fleetscan' && run.nodes >= LARGE_FLEET_NODES).at(-1);
+  const largest = runs
+    .filter(
+      (run): run is RunResult & { sealHeapBytesPerRow: number } =>
+        run.mode === 'fleetscan' && run.nodes >= LARGE_FLEET_NODES && run.sealHeapBytesPerRow !== null,
+    )
+    .at(-1);
   const scale = largest === undefined || cost === null ? null : scaleOf(largest, cost.monthlyUsd);
   const targets = targetsOf(args, runs, cost, bundles);
   const machine = {

@@ -20,7 +20,7 @@ const MEASURED: ScaleInputs = {
   writeUnits: { JRNL: 6000, HIST: 7000, SHARD: 4000 },
   readUnits: 20_000,
   journalBytes: 6_000_000,
-  peakRssMb: 300,
+  sealHeapBytesPerRow: 1000,
   loadedRssMb: 80,
   monthlyUsdPer1000: 1.8,
   deadlineMs: 20_000,
@@ -43,7 +43,8 @@ describe('scaleModel', () => {
   });
 
   it('needs the SSM read rate and DynamoDB write rate of the measured calls per node over a shard’s time', () => {
-    const { figures } = scaleModel(MEASURED);
+    // One sealing pass: no journal read beyond the measured run's.
+    const { figures } = scaleModel(MEASURED, { sealRowsPerPass: 1_000_000 });
     expect(figures.ssmReadsPerScan).toBeCloseTo(22_000, 6);
     expect(figures.ssmReadsPerSecond).toBeCloseTo(22_000 / figures.shardSeconds, 6);
     expect(figures.writeUnitsPerScan).toBeCloseTo(340_000, 6);
@@ -53,14 +54,24 @@ describe('scaleModel', () => {
     expect(figures.monthlyUsd).toBeCloseTo(1800, 6);
   });
 
-  it('says when sealing a fleet this size would not fit the collect function’s memory', () => {
-    const model = scaleModel(MEASURED);
-    // (300 − 80) MB over 50,000 nodes, times 1,000,000, plus the code: 4,480 MB.
-    expect(model.figures.sealMemoryMb).toBeCloseTo(4480, 6);
-    expect(model.lines.find((line) => line.startsWith('sealing:'))).toContain(
-      "more than the collect function's 512 MB",
-    );
-    const small = scaleModel(MEASURED, { nodes: 60_000 });
-    expect(small.lines.find((line) => line.startsWith('sealing:'))).not.toContain('more than');
+  it('seals in passes of bounded rows, each pass beyond the measured run reading the journal again', () => {
+    const model = scaleModel(MEASURED, { sealRowsPerPass: 100_000 });
+    // 1,000,000 nodes in passes of 100,000: 10 passes; the 50,000-node run took one, so 9 more journal reads of
+    // 120 MB (6,000,000 B over 50,000 nodes, times 1,000,000) at 4 KB a read unit.
+    expect(model.figures.sealPasses).toBe(10);
+    expect(model.figures.sealExtraReadUnits).toBeCloseTo((9 * 120_000_000) / 4096, 6);
+    const extraUsd = (model.figures.sealExtraReadUnits * 2920 * 0.125) / 1e6;
+    expect(model.figures.monthlyUsd).toBeCloseTo(1800 + extraUsd, 6);
+    // A pass holds 100,000 rows of 1,000 B, beside the code's 80 MB.
+    expect(model.figures.sealMemoryMb).toBeCloseTo(80 + 100_000_000 / 2 ** 20, 6);
+    expect(model.lines.find((line) => line.startsWith('sealing:'))).not.toContain('MORE');
+  });
+
+  it('says when a sealing pass would not fit the collect function’s memory', () => {
+    const model = scaleModel({ ...MEASURED, sealHeapBytesPerRow: 5000 }, { sealRowsPerPass: 100_000 });
+    expect(model.figures.sealMemoryMb).toBeGreaterThan(512);
+    expect(model.lines.find((line) => line.startsWith('sealing:'))).toContain('MORE than it has');
+    const small = scaleModel(MEASURED, { nodes: 40_000 });
+    expect(small.figures).toMatchObject({ sealPasses: 1, sealExtraReadUnits: 0 });
   });
 });

@@ -1,11 +1,12 @@
 /**
  * 1,000,000 nodes every 15 minutes, modelled from what one bench run measured per node (its steady-state scans):
  * the shards it takes, the collect invocations and the time a shard's collection needs in Lambda, the SSM read
- * rate that implies, DynamoDB's write rate and partitions, the sealing step's memory, and the monthly cost. Linear
+ * rate that implies, DynamoDB's write rate and partitions, the sealing passes and their memory, and the monthly cost. Linear
  * in the nodes: each figure is a measured per-node quantity times the fleet, with every step printed.
  */
+import { MAX_SEAL_ROWS } from '../../lib/adapters/dynamo/records.ts';
 import { SSM_LIMITS } from '../../lib/config/contracts.ts';
-import { type FunctionUse, lambdaSeconds, num, usd } from './cost.ts';
+import { type FunctionUse, lambdaSeconds, num, PRICES, usd } from './cost.ts';
 
 export interface ScaleInputs {
   /** Nodes of the run measured. */
@@ -20,8 +21,8 @@ export interface ScaleInputs {
   readonly readUnits: number;
   /** Bytes of journal a scan writes (what sealing reads back). */
   readonly journalBytes: number;
-  /** The collector process's peak and code-loaded resident set, MB. */
-  readonly peakRssMb: number;
+  /** Heap a sealing pass holds per node (seal-memory.ts), and the collector process's resident set with its code loaded, MB. */
+  readonly sealHeapBytesPerRow: number;
   readonly loadedRssMb: number;
   /** Variable cost per 1,000 nodes a month. */
   readonly monthlyUsdPer1000: number;
@@ -39,6 +40,8 @@ export interface ScaleOptions {
   readonly handoffMarginSeconds?: number;
   /** @default 15 */
   readonly scanMinutes?: number;
+  /** Rows a sealing pass holds at most. @default MAX_SEAL_ROWS */
+  readonly sealRowsPerPass?: number;
 }
 
 /** DynamoDB: one partition takes 1,000 write units a second; an on-demand table 40,000 by default (a soft quota). */
@@ -62,6 +65,8 @@ export interface ScaleModel {
     readonly writeUnitsPerSecond: number;
     readonly partitions: number;
     readonly journalWruPerSecondPerShard: number;
+    readonly sealPasses: number;
+    readonly sealExtraReadUnits: number;
     readonly sealMemoryMb: number;
     readonly minutesLeft: number;
     readonly monthlyUsd: number;
@@ -125,15 +130,24 @@ export function scaleModel(inputs: ScaleInputs, options: ScaleOptions = {}): Sca
     `DynamoDB reads: ${num(inputs.readUnits / inputs.nodes, 3)} RRU/node × ${num(nodes)} = ${num((inputs.readUnits / inputs.nodes) * nodes, 0)} RRU per scan, mostly the previous records: a collect invocation reads each history bucket its nodes are in once (${num(inputs.deadlineMs / 1000)} s invocations in the run measured; at ${num(nodes)} nodes a ${num(shardNodes)}-node invocation touches nearly one bucket per node)`,
   );
 
-  const journalMb = ((inputs.journalBytes / inputs.nodes) * nodes) / 2 ** 20;
-  const sealMemoryMb = ((inputs.peakRssMb - inputs.loadedRssMb) / inputs.nodes) * nodes + inputs.loadedRssMb;
+  // Sealing holds a range of buckets' rows at a time and reads the journal once a pass: memory is bounded by the
+  // pass, and each pass beyond the run measured's reads the journal again (strongly consistent: 1 unit per 4 KB).
+  const rowsPerPass = options.sealRowsPerPass ?? MAX_SEAL_ROWS;
+  const sealPasses = Math.ceil(nodes / rowsPerPass);
+  const journalBytes = (inputs.journalBytes / inputs.nodes) * nodes;
+  const journalReadUnits = journalBytes / 4096;
+  const sealExtraReadUnits = Math.max(0, sealPasses - Math.ceil(inputs.nodes / rowsPerPass)) * journalReadUnits;
+  const scansPerMonth = (60 / scanMinutes) * 730;
+  const sealExtraUsd = (sealExtraReadUnits * scansPerMonth * PRICES.dynamoPerMillionReadUnits) / 1e6;
+  const passRows = Math.min(nodes, rowsPerPass);
+  const sealMemoryMb = inputs.loadedRssMb + (passRows * inputs.sealHeapBytesPerRow) / 2 ** 20;
   lines.push(
-    `sealing: one invocation reads the scan's whole journal (${num(journalMb, 0)} MB at ${num(nodes)} nodes) and holds its records; from the run's peak RSS (${num(inputs.peakRssMb, 0)} MB, ${num(inputs.loadedRssMb, 0)} MB of it code) that is ~${num(sealMemoryMb, 0)} MB${sealMemoryMb > inputs.collect.memoryMb ? ` — more than the collect function's ${inputs.collect.memoryMb} MB: sealing must read the journal in parts before a fleet this size` : ''}`,
+    `sealing: passes of at most ${num(rowsPerPass)} nodes' rows: ⌈${num(nodes)} / ${num(rowsPerPass)}⌉ = ${num(sealPasses)} pass(es), each reading the scan's journal (${num(journalBytes / 2 ** 20, 0)} MB = ${num(journalReadUnits, 0)} RRU); ${sealExtraReadUnits > 0 ? `the passes beyond the run measured add ${num(sealExtraReadUnits, 0)} RRU a scan (${usd((sealExtraUsd * 1000) / nodes)} per 1,000 nodes a month)` : 'no pass beyond the run measured'}; a pass holds ${num(passRows)} rows × ${num(inputs.sealHeapBytesPerRow, 0)} B of heap (measured on the run's journal) = ${num((passRows * inputs.sealHeapBytesPerRow) / 2 ** 20, 0)} MB, with the code's ${num(inputs.loadedRssMb, 0)} MB: ${num(sealMemoryMb, 0)} MB of the collect function's ${inputs.collect.memoryMb} MB${sealMemoryMb > inputs.collect.memoryMb ? ' — MORE than it has' : ''}`,
   );
 
-  const monthlyUsd = inputs.monthlyUsdPer1000 * (nodes / 1000);
+  const monthlyUsd = inputs.monthlyUsdPer1000 * (nodes / 1000) + sealExtraUsd;
   lines.push(
-    `cost: ${usd(inputs.monthlyUsdPer1000)} per 1,000 nodes × ${num(nodes / 1000)} = ${usd(monthlyUsd)} a month (variable), plus the fixed costs`,
+    `cost: ${usd(inputs.monthlyUsdPer1000)} per 1,000 nodes × ${num(nodes / 1000)}${sealExtraUsd > 0 ? ` + ${usd(sealExtraUsd)} of sealing passes` : ''} = ${usd(monthlyUsd)} a month (variable), plus the fixed costs`,
   );
   return {
     lines,
@@ -150,6 +164,8 @@ export function scaleModel(inputs: ScaleInputs, options: ScaleOptions = {}): Sca
       writeUnitsPerSecond,
       partitions,
       journalWruPerSecondPerShard,
+      sealPasses,
+      sealExtraReadUnits,
       sealMemoryMb,
       minutesLeft,
       monthlyUsd,

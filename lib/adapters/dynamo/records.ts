@@ -64,7 +64,7 @@ const ERROR_TEXT = 200;
 /** Records a journal item holds at most: one SSM listing page. */
 const JOURNAL_PAGE_RECORDS = 50;
 /** Rows one sealing pass holds in memory at most (about 100 MB of them), whatever the scan's size. */
-const MAX_SEAL_ROWS = 100_000;
+export const MAX_SEAL_ROWS = 100_000;
 /** Problem records a sealed problem-list item holds (a few KB: the CLI reads the first ones). */
 const PROBLEMS_PER_CHUNK = 32;
 /** Open scans whose problems a store instance keeps, read from their journals (a finishing scan reads them thrice). */
