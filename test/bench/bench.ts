@@ -768,7 +768,8 @@ function costOf(perScan: readonly ScanFigures[]): CostResult {
   return monthlyCost(steady.use, costOptions(steady.standing));
 }
 
-function scaleOf(run: RunResult & { sealHeapBytesPerRow: number }, monthlyUsdPer1000: number): ScaleModel {
+/** The million-node model, from one run's steady state and that run's own cost per 1,000 nodes. */
+function scaleOf(run: RunResult & { sealHeapBytesPerRow: number }): ScaleModel {
   const steady = steadyState(run.perScan);
   const collect = steady.use.functions.find((fn) => fn.name === 'collect') as FunctionUse;
   const mean = (pick: (s: ScanFigures) => number) =>
@@ -783,7 +784,7 @@ function scaleOf(run: RunResult & { sealHeapBytesPerRow: number }, monthlyUsdPer
       journalBytes: mean((s) => s.addedBytes.short.JRNL?.table ?? 0),
       sealHeapBytesPerRow: run.sealHeapBytesPerRow,
       loadedRssMb: Math.min(...steady.scans.map((s) => s.loadedRssMb)),
-      monthlyUsdPer1000,
+      monthlyUsdPer1000: run.costPer1000.monthlyUsd,
       deadlineMs: run.deadlineMs,
     },
     { nodesPerCommand: DEFAULT_CONFIG.collection.nodesPerCommand },
@@ -829,7 +830,7 @@ async function main(): Promise<void> {
         run.mode === 'fleetscan' && run.nodes >= LARGE_FLEET_NODES && run.sealHeapBytesPerRow !== null,
     )
     .at(-1);
-  const scale = largest === undefined || cost === null ? null : scaleOf(largest, cost.monthlyUsd);
+  const scale = largest === undefined ? null : scaleOf(largest);
   const targets = targetsOf(args, runs, cost, bundles);
   const machine = {
     arch: process.arch,
