@@ -4,22 +4,24 @@
 // through tsx instead: the same commands, slower to start.
 import { readFileSync, statSync } from 'node:fs';
 import module from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 // Node 22 keeps compiled code between runs (Node 20 lacks this and starts a little slower).
 module.enableCompileCache?.();
 
-const ROOT = new URL('../', import.meta.url);
+// A path, not a URL: parsing a URL per source file would cost as much as the stat calls themselves.
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Whether every source file the bundle was built from is as it was then (scripts/build.ts wrote sources.json). */
 function bundleIsCurrent() {
   let sources;
   try {
-    sources = JSON.parse(readFileSync(new URL('dist/cli/sources.json', ROOT), 'utf8'));
+    sources = JSON.parse(readFileSync(`${ROOT}dist/cli/sources.json`, 'utf8'));
   } catch {
     return false;
   }
   return Object.entries(sources).every(([path, [size, mtimeMs]]) => {
-    const stat = statSync(new URL(path, ROOT), { throwIfNoEntry: false });
+    const stat = statSync(ROOT + path, { throwIfNoEntry: false });
     return stat?.size === size && stat.mtimeMs === mtimeMs;
   });
 }
