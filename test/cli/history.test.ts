@@ -1,30 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NodeRecordJson, RemediationJson, ScanJson } from '../../lib/cli/views.ts';
-import { type LocalTable, startDynalite } from '../support/dynalite.ts';
 import { baseEnv, expectOneLineError, fleetscan } from './run-cli.ts';
-import { HOSTILE_ERROR, NODES, type SeededHistory, seedHistory } from './seed-history.ts';
+import { HOSTILE_ERROR, NODES } from './seed-history.ts';
+import { useSeededTable } from './seeded-table.ts';
 
 // A known history in dynalite, written by the real DynamoStore; the CLI reads it through --endpoint/--table.
-let db: LocalTable;
-let seeded: SeededHistory;
-let source: string[];
+const table = useSeededTable();
 
-beforeAll(async () => {
-  db = await startDynalite();
-  seeded = await seedHistory(db.store());
-  source = ['--endpoint', db.endpoint, '--table', db.tableName];
-});
-
-afterAll(async () => {
-  await db?.stop();
-});
-
-const newestFirst = () => [...seeded.scans].reverse();
+const newestFirst = () => [...table.seeded.scans].reverse();
 const STATUS_ORDER = { CRITICAL: 0, ERROR: 1, WARN: 2, OK: 3 } as const;
 
 describe('CLI: fleetscan scans', () => {
   it('prints every scan as JSON, newest first, with the counts the collector stored', async () => {
-    const run = await fleetscan(['scans', '--json', ...source]);
+    const run = await fleetscan(['scans', '--json', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     const scans = JSON.parse(run.stdout) as ScanJson[];
     expect(scans.map((scan) => scan.scanId)).toEqual(newestFirst().map((entry) => entry.scan.scanId));
@@ -39,7 +27,7 @@ describe('CLI: fleetscan scans', () => {
   });
 
   it('prints a table without colour under NO_COLOR, and stops at --limit', async () => {
-    const run = await fleetscan(['scans', '--limit', '2', ...source]);
+    const run = await fleetscan(['scans', '--limit', '2', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).not.toContain('\u001b');
     const lines = run.stdout.trimEnd().split('\n');
@@ -64,8 +52,8 @@ describe('CLI: fleetscan scans', () => {
 
 describe('CLI: fleetscan scan', () => {
   it("prints one scan's nodes as JSON: CRITICAL, then ERROR, then WARN, then OK", async () => {
-    const target = seeded.scans[1];
-    const run = await fleetscan(['scan', target?.scan.scanId ?? '', '--json', ...source]);
+    const target = table.seeded.scans[1];
+    const run = await fleetscan(['scan', target?.scan.scanId ?? '', '--json', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     const shown = JSON.parse(run.stdout) as { scan: ScanJson; nodes: NodeRecordJson[]; more: boolean };
     expect(shown.scan.scanId).toBe(target?.scan.scanId);
@@ -82,8 +70,8 @@ describe('CLI: fleetscan scan', () => {
   });
 
   it('finds a scan by a unique prefix and never prints what a node sent to the terminal raw', async () => {
-    const target = seeded.scans[2];
-    const run = await fleetscan(['scan', target?.scan.scanId.slice(0, 8) ?? '', ...source]);
+    const target = table.seeded.scans[2];
+    const run = await fleetscan(['scan', target?.scan.scanId.slice(0, 8) ?? '', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.split('\n')[0]).toContain(`scan ${target?.scan.scanId}`);
     expect(run.stdout).not.toContain('\u001b');
@@ -95,14 +83,14 @@ describe('CLI: fleetscan scan', () => {
   });
 
   it('exits 1 naming an unknown scan', async () => {
-    const run = await fleetscan(['scan', 'deadbeef-0000-4000-8000-000000000000', ...source]);
+    const run = await fleetscan(['scan', 'deadbeef-0000-4000-8000-000000000000', ...table.source]);
     expectOneLineError(run, 1, /^fleetscan scan: unknown scan 'deadbeef-0000-4000-8000-000000000000'/);
   });
 });
 
 describe('CLI: fleetscan history', () => {
   it("prints a node's records newest first, its state, and its trend oldest first", async () => {
-    const run = await fleetscan(['history', NODES.fragmenting, '--json', ...source]);
+    const run = await fleetscan(['history', NODES.fragmenting, '--json', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     const shown = JSON.parse(run.stdout) as {
       nodeId: string;
@@ -110,19 +98,19 @@ describe('CLI: fleetscan history', () => {
       records: NodeRecordJson[];
       trend: (number | null)[];
     };
-    const mine = seeded.scans.map((entry) => entry.records.find((record) => record.nodeId === NODES.fragmenting));
+    const mine = table.seeded.scans.map((entry) => entry.records.find((record) => record.nodeId === NODES.fragmenting));
     expect(shown.nodeId).toBe(NODES.fragmenting);
     expect(shown.records.map((record) => record.scanId)).toEqual(newestFirst().map((entry) => entry.scan.scanId));
     expect(shown.trend).toEqual(mine.map((record) => record?.worstUnusableIndex));
     expect(shown.records[0]?.indices).toEqual(mine[mine.length - 1]?.indices);
-    expect(shown.state?.lastRemediationAt).toBe(seeded.remediations[0]?.requestedAt);
+    expect(shown.state?.lastRemediationAt).toBe(table.seeded.remediations[0]?.requestedAt);
   });
 
   it('draws the trend as a sparkline and shows each watched order', async () => {
-    const run = await fleetscan(['history', NODES.fragmenting, ...source]);
+    const run = await fleetscan(['history', NODES.fragmenting, ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     const trend = run.stdout.split('\n').find((line) => line.startsWith('worst unusable index'));
-    const values = seeded.scans.map(
+    const values = table.seeded.scans.map(
       (entry) => entry.records.find((record) => record.nodeId === NODES.fragmenting)?.worstUnusableIndex ?? 0,
     );
     const bars = '▁▂▃▄▅▆▇█';
@@ -132,8 +120,8 @@ describe('CLI: fleetscan history', () => {
   });
 
   it('keeps only the scans since an ISO-8601 time', async () => {
-    const since = seeded.scans[1]?.scan.requestedAt ?? '';
-    const run = await fleetscan(['history', NODES.healthy, '--since', since, '--json', ...source]);
+    const since = table.seeded.scans[1]?.scan.requestedAt ?? '';
+    const run = await fleetscan(['history', NODES.healthy, '--since', since, '--json', ...table.source]);
     expect(run.code, run.stderr).toBe(0);
     const shown = JSON.parse(run.stdout) as { records: NodeRecordJson[] };
     expect(shown.records.map((record) => record.at)).toEqual(
@@ -144,20 +132,20 @@ describe('CLI: fleetscan history', () => {
   });
 
   it('exits 1 naming an unknown node', async () => {
-    const run = await fleetscan(['history', 'i-0ffffffffffffffff', ...source]);
+    const run = await fleetscan(['history', 'i-0ffffffffffffffff', ...table.source]);
     expectOneLineError(run, 1, /^fleetscan history: unknown node 'i-0ffffffffffffffff'/);
   });
 });
 
 describe('CLI: fleetscan remediations', () => {
   it('prints each remediation with its measured before and after, all of them or one node', async () => {
-    const all = await fleetscan(['remediations', '--json', ...source]);
-    const mine = await fleetscan(['remediations', NODES.fragmenting, '--json', ...source]);
-    const none = await fleetscan(['remediations', NODES.healthy, '--json', ...source]);
+    const all = await fleetscan(['remediations', '--json', ...table.source]);
+    const mine = await fleetscan(['remediations', NODES.fragmenting, '--json', ...table.source]);
+    const none = await fleetscan(['remediations', NODES.healthy, '--json', ...table.source]);
     for (const run of [all, mine, none]) expect(run.code, run.stderr).toBe(0);
-    const expected = seeded.remediations[0];
+    const expected = table.seeded.remediations[0];
     const records = JSON.parse(all.stdout) as RemediationJson[];
-    expect(records).toHaveLength(seeded.remediations.length);
+    expect(records).toHaveLength(table.seeded.remediations.length);
     expect(records[0]).toMatchObject({
       remediationId: expected?.remediationId,
       nodeId: expected?.nodeId,
@@ -174,14 +162,14 @@ describe('CLI: fleetscan remediations', () => {
   });
 
   it('exits 1 naming an unknown node', async () => {
-    const run = await fleetscan(['remediations', 'i-0eeeeeeeeeeeeeeee', ...source]);
+    const run = await fleetscan(['remediations', 'i-0eeeeeeeeeeeeeeee', ...table.source]);
     expectOneLineError(run, 1, /^fleetscan remediations: unknown node 'i-0eeeeeeeeeeeeeeee'/);
   });
 });
 
 describe('CLI: history errors', () => {
   it('names a table that does not exist', async () => {
-    const run = await fleetscan(['scans', '--endpoint', db.endpoint, '--table', 'no-such-table']);
+    const run = await fleetscan(['scans', '--endpoint', table.db.endpoint, '--table', 'no-such-table']);
     expectOneLineError(run, 1, /^fleetscan scans: no such table: no-such-table \(from --table\)/);
   });
 
@@ -192,9 +180,9 @@ describe('CLI: history errors', () => {
   });
 
   it('rejects an unknown flag and a bad --limit as usage errors (exit 2)', async () => {
-    const flag = await fleetscan(['scans', '--colour', ...source]);
+    const flag = await fleetscan(['scans', '--colour', ...table.source]);
     expectOneLineError(flag, 2, /^fleetscan scans: unknown option '--colour' — did you mean --color\?/);
-    const limit = await fleetscan(['history', NODES.healthy, '--limit', 'ten', ...source]);
+    const limit = await fleetscan(['history', NODES.healthy, '--limit', 'ten', ...table.source]);
     expectOneLineError(limit, 2, /^fleetscan history: --limit: 'ten' is not a whole number/);
   });
 });
