@@ -29,12 +29,15 @@ export interface TableAccess {
 
 export const TABLE_ACCESS = {
   /**
-   * startScan: the previous scan's size (Query byTime) to plan the shards, the RUNNING scan item (PutItem) and its
-   * shards (BatchWriteItem), each shard bound to its command — the scan item read, the command's CMD# item
-   * written, the shard updated (GetItem, BatchWriteItem, UpdateItem); a refused send abandons its shard
-   * (UpdateItem). The sweep: what is due (Query due).
+   * startScan: the previous scan's size (Query byTime for its key, the item read by key: BatchGetItem) to plan the
+   * shards, the RUNNING scan item (PutItem) and its shards (BatchWriteItem), each shard bound to its command — the
+   * scan item read, the command's CMD# item written, the shard updated (GetItem, BatchWriteItem, UpdateItem); a
+   * refused send abandons its shard (UpdateItem). The sweep: what is due (Query due, the items read by key).
    */
-  scanFunction: { items: ['GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'], queries: ['byTime', 'due'] },
+  scanFunction: {
+    items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'],
+    queries: ['byTime', 'due'],
+  },
   /**
    * collect — shards, remediations, the scan's own work: the command, scan and shard items read (GetItem) and
    * leased, checkpointed, handed off, finished (UpdateItem); journal pages, the history layout, remediate commands
