@@ -25,7 +25,7 @@ import {
   type Tallies,
 } from '../../runtime/ports.ts';
 import { NO_TALLIES } from '../../runtime/tallies.ts';
-import { decodeIndex, encodeIndex } from './packed.ts';
+import { decodeIndex, encodeIndex, STATUS_CODE, STATUS_OF } from './packed.ts';
 import {
   dueAttributes,
   dueKey,
@@ -182,17 +182,15 @@ export function scanFromItem(item: Item): ScanRecord {
 /* ---- shard ---- */
 
 const STATUSES: readonly string[] = ['OK', 'WARN', 'CRITICAL', 'ERROR'];
-/** A status as one letter in a listed change (`-`: none, a node new to the history). */
-const STATUS_LETTER: Readonly<Record<NodeStatus, string>> = { OK: 'O', WARN: 'W', CRITICAL: 'C', ERROR: 'E' };
-const LETTER_STATUS: Readonly<Record<string, NodeStatus>> = { O: 'OK', W: 'WARN', C: 'CRITICAL', E: 'ERROR' };
 
 /**
- * A listed change as one string, `<nodeId> <status><from>` (`i-0abc… CW`): a shard's checkpoint rewrites its up to
+ * A listed change as one string, `<nodeId> <status><from>` (`i-0abc… CW`; each status a letter, STATUS_CODE, and
+ * `-` for none: a node new to the history): a shard's checkpoint rewrites its up to
  * 40 listed changes with every page, and a write is billed on the whole item, so they are kept small (23 bytes
  * rather than the 41 of a map).
  */
 export function encodeChange(change: StatusChange): string {
-  return `${change.nodeId} ${STATUS_LETTER[change.status]}${change.from === null ? '-' : STATUS_LETTER[change.from]}`;
+  return `${change.nodeId} ${STATUS_CODE[change.status]}${change.from === null ? '-' : STATUS_CODE[change.from]}`;
 }
 
 /** A listed change back, from its string or from a map `{n, s, f}` (as items written before were). */
@@ -201,7 +199,7 @@ export function decodeChange(entry: unknown): StatusChange | null {
     const match = /^(.+) ([OWCE])([OWCE-])$/.exec(entry);
     if (match === null) return null;
     const [, nodeId = '', status = '', from = ''] = match;
-    return { nodeId, status: LETTER_STATUS[status] as NodeStatus, from: LETTER_STATUS[from] ?? null };
+    return { nodeId, status: STATUS_OF[status] as NodeStatus, from: STATUS_OF[from] ?? null };
   }
   const change = record(entry);
   if (change === null || typeof change.n !== 'string' || !STATUSES.includes(String(change.s))) return null;

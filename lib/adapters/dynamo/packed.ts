@@ -34,8 +34,9 @@ const MAX_LIST = 256;
 /** vmstat counters a record keeps (the diagnosis reads a dozen). */
 const MAX_COUNTERS = 32;
 
-const STATUS_CODE: Record<NodeStatus, string> = { OK: 'O', WARN: 'W', CRITICAL: 'C', ERROR: 'E' };
-const STATUS_OF: Record<string, NodeStatus> = { O: 'OK', W: 'WARN', C: 'CRITICAL', E: 'ERROR' };
+/** A status as one letter, in packed rows and in a scan's listed status changes (codec.ts), and back. */
+export const STATUS_CODE: Readonly<Record<NodeStatus, string>> = { OK: 'O', WARN: 'W', CRITICAL: 'C', ERROR: 'E' };
+export const STATUS_OF: Readonly<Record<string, NodeStatus>> = { O: 'OK', W: 'WARN', C: 'CRITICAL', E: 'ERROR' };
 const CAUSE_CODE = { fragmentation: 'f', 'low-memory': 'l' } as const;
 
 export type Row = readonly unknown[];
