@@ -167,7 +167,7 @@ export class DynamoNodeRecordStore implements NodeRecordStore {
   private readonly orders: readonly number[];
   private readonly sealRowsPerPass: number;
   private readonly cache = new Map<string, Item | null>();
-  /** Cached items' rows by node id (dropped with the item). */
+  /** The rows by node id of the last UNPACKED_ITEMS items decoded, least recently used first. */
   private readonly unpacked = new Map<Item, { orders: number[]; rows: Map<string, readonly unknown[]> }>();
   /** Open scans' problems, ranked, as read from their journals (the last few scans asked about). */
   private readonly openProblems = new Map<string, Ranked[]>();

@@ -43,7 +43,7 @@ export const INDEXES = {
 export type IndexName = keyof typeof INDEXES;
 
 /** The non-key attributes every index projects: `ttl`, so that expired items are filtered out at the index. */
-export const INDEX_PROJECTION: readonly string[] = ['ttl'];
+export const INDEX_PROJECTION: readonly string[] = [TTL_ATTRIBUTE];
 
 export const META = 'META';
 export const STATE = 'STATE';
