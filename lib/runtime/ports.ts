@@ -611,10 +611,11 @@ export interface ScanStore {
   createScan(scan: ScanRecord, shards: readonly ShardRecord[]): Promise<boolean>;
   getScan(scanId: string): Promise<ScanRecord | null>;
   listScans(page: PageRequest & { readonly since?: string }): Promise<Page<ScanRecord>>;
-  /** The newest scan requested before `at` whose records are sealed into the node history (for previous records). */
-  latestSealedBefore(at: string): Promise<ScanRecord | null>;
-  /** The newest scan requested before `at`, sealed or not. */
-  latestBefore(at: string): Promise<ScanRecord | null>;
+  /**
+   * Of the scans requested before `at`: the newest, sealed or not, and the newest whose records are sealed into the
+   * node history (for previous records) — one walk back through the scans.
+   */
+  previousScans(at: string): Promise<{ readonly latest: ScanRecord | null; readonly sealed: ScanRecord | null }>;
   getShard(scanId: string, shard: number): Promise<ShardRecord | null>;
   listShards(scanId: string): Promise<ShardRecord[]>;
   /**

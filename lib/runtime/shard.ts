@@ -403,10 +403,7 @@ async function walk(
   let nodes = 0;
   let slowest = 0;
   let skip: Set<string> | null = null;
-  const [sealed, latest] = await Promise.all([
-    deps.store.scans.latestSealedBefore(scan.requestedAt),
-    deps.store.scans.latestBefore(scan.requestedAt),
-  ]);
+  const { sealed, latest } = await deps.store.scans.previousScans(scan.requestedAt);
   // Adjacent only when complete: a shard given up may have stored a page whose verdicts were never folded in.
   const previousScan: PreviousScan = {
     sealed,

@@ -88,21 +88,19 @@ export class DynamoScanStore implements ScanStore {
     );
   }
 
-  async latestSealedBefore(at: string): Promise<ScanRecord | null> {
+  async previousScans(at: string): Promise<{ latest: ScanRecord | null; sealed: ScanRecord | null }> {
+    let latest: ScanRecord | null = null;
     let cursor: string | undefined;
     // A few pages at most: scans are sealed within minutes of finishing, so the newest sealed one is near.
     for (let pages = 0; pages < 5; pages += 1) {
       const page = await this.scansBefore(at, cursor === undefined ? { limit: 20 } : { limit: 20, cursor });
+      latest ??= page.items[0] ?? null;
       const sealed = page.items.find((scan) => scan.sealed === true);
-      if (sealed !== undefined) return sealed;
+      if (sealed !== undefined) return { latest, sealed };
       cursor = page.next;
-      if (cursor === undefined) return null;
+      if (cursor === undefined) break;
     }
-    return null;
-  }
-
-  async latestBefore(at: string): Promise<ScanRecord | null> {
-    return (await this.scansBefore(at, { limit: 1 })).items[0] ?? null;
+    return { latest, sealed: null };
   }
 
   async getShard(scanId: string, shard: number): Promise<ShardRecord | null> {

@@ -116,14 +116,16 @@ describe('Scans: creating and listing', () => {
     const second = await store.scans.listScans({ limit: 2, cursor: first.next as string });
     expect(second.items.map((item) => item.scanId)).toEqual(['s-2', 's-1']);
     expect((await store.scans.listScans({ limit: 10, since: '2025-03-01T12:03:00.000Z' })).items).toHaveLength(2);
-    expect(await store.scans.latestSealedBefore('2025-03-01T12:04:00.000Z')).toBeNull();
-    expect((await store.scans.latestBefore('2025-03-01T12:04:00.000Z'))?.scanId).toBe('s-3');
-    expect(await store.scans.latestBefore('2025-03-01T12:00:00.000Z')).toBeNull();
+    const previous = (at: string) => store.scans.previousScans(at);
+    expect((await previous('2025-03-01T12:04:00.000Z')).sealed).toBeNull();
+    expect((await previous('2025-03-01T12:04:00.000Z')).latest?.scanId).toBe('s-3');
+    expect((await previous('2025-03-01T12:00:00.000Z')).latest).toBeNull();
     await store.scans.markSealed('s-1', { bits: 3, next: 8 });
     await store.scans.markSealed('s-3', { bits: 3, next: 8 });
-    expect((await store.scans.latestSealedBefore('2025-03-01T12:04:00.000Z'))?.scanId).toBe('s-3');
-    expect((await store.scans.latestSealedBefore('2025-03-01T12:03:00.000Z'))?.scanId).toBe('s-1');
-    expect(await store.scans.latestSealedBefore('2025-03-01T12:03:00.000Z')).toMatchObject({
+    expect((await previous('2025-03-01T12:04:00.000Z')).sealed?.scanId).toBe('s-3');
+    expect((await previous('2025-03-01T12:03:00.000Z')).sealed?.scanId).toBe('s-1');
+    expect((await previous('2025-03-01T12:03:00.000Z')).latest?.scanId).toBe('s-2');
+    expect((await previous('2025-03-01T12:03:00.000Z')).sealed).toMatchObject({
       sealed: true,
       seal: { bits: 3, next: 8 },
     });
