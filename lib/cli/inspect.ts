@@ -4,6 +4,7 @@
  * Exit codes are a contract: 0 OK, 1 WARN or CRITICAL, 2 bad input or usage.
  */
 import { readFile } from 'node:fs/promises';
+import { ZONE_NAME } from '../core/buddyinfo.ts';
 import { DEFAULT_DIAGNOSIS } from '../core/diagnosis.ts';
 import { ParseError } from '../core/errors.ts';
 import { hostMetrics } from '../core/metrics.ts';
@@ -36,7 +37,7 @@ function parseWatch(flags: ParsedArgs['flags']): Watch {
     return [...new Set(items)];
   };
   const orders = list('orders', /^[0-9]{1,2}$/, '4,6')?.map(Number);
-  const zones = list('zones', /^[A-Za-z][A-Za-z0-9_]{0,15}$/, 'Normal,DMA32');
+  const zones = list('zones', ZONE_NAME, 'Normal,DMA32');
   return { ...(orders ? { orders } : {}), ...(zones ? { zones } : {}) };
 }
 
